@@ -121,8 +121,8 @@ class Ledger:
                     portal=portal, dedupe_key=event.dedupe_key, kind=event.kind,
                     object_id=event.object_id, payload=_dump(event.payload),
                     status=EventStatus.PENDING, attempts=0, next_attempt_at=now,
-                    created_at=now, updated_at=now))
-                inserted += result.rowcount or 0
+                    created_at=now, updated_at=now).returning(t.events.c.id))
+                inserted += len(result.all())
             if cursor is not None:
                 self._set_cursor(conn, portal, *cursor)
         return inserted
