@@ -1,0 +1,3 @@
+from hubsync.cli import main
+import sys
+sys.exit(main())
