@@ -102,3 +102,26 @@ outbox = Table(
     Column("updated_at", Stamp, nullable=False),
     Index("ix_outbox_portal_state", "portal", "state"),
 )
+
+# Knowledge-base articles sent to Simpli KB, by content hash: unchanged ones are not resent.
+kb_articles = Table(
+    "kb_articles", metadata,
+    Column("portal", String(32), primary_key=True),
+    Column("article_id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("simpli_id", String(100), nullable=True),
+    Column("source", String(32), nullable=False),
+    Column("synced_at", Stamp, nullable=False),
+)
+
+# Simpli KB gap reports as fetched; the newest per portal is what `hubsync kb gaps` shows.
+kb_gap_reports = Table(
+    "kb_gap_reports", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("portal", String(32), nullable=False),
+    Column("report", Text, nullable=False),
+    Column("fetched_at", Stamp, nullable=False),
+    Index("ix_kb_gap_reports_portal_fetched_at", "portal", "fetched_at"),
+)
