@@ -581,14 +581,14 @@ class TestProperties:
         """Creating a property is 201; creating it again is 409 CONFLICT."""
         definition = {
             "name": "ai_triage", "label": "AI triage", "type": "enumeration",
-            "fieldType": "select", "groupName": "ai_sync",
+            "fieldType": "select", "groupName": "simpli_ai",
             "options": [{"label": "Yes", "value": "yes", "hidden": False}],
         }  # fmt: skip
         created = api.post("/crm/v3/properties/tickets", definition)
         assert created.status_code == 201
         assert created.json()["options"][0]["value"] == "yes"
         assert_hubspot_error(api.post("/crm/v3/properties/tickets", definition), 409, "CONFLICT")
-        assert api.get("/crm/v3/properties/tickets/ai_triage").json()["groupName"] == "ai_sync"
+        assert api.get("/crm/v3/properties/tickets/ai_triage").json()["groupName"] == "simpli_ai"
 
     @pytest.mark.parametrize(
         "change",
@@ -598,7 +598,7 @@ class TestProperties:
         """Bad type/fieldType pairs, enumerations without options, unknown groups: 400."""
         definition = {
             "name": "ai_other", "label": "Other", "type": "enumeration", "fieldType": "select",
-            "groupName": "ai_sync", "options": [{"label": "A", "value": "a", "hidden": False}],
+            "groupName": "simpli_ai", "options": [{"label": "A", "value": "a", "hidden": False}],
             **change,
         }  # fmt: skip
         assert_hubspot_error(
@@ -606,12 +606,12 @@ class TestProperties:
         )
 
     def test_without_custom_properties(self, clock: clocks.FakeClock) -> None:
-        """custom_properties=False leaves out the ai_sync group and its properties."""
+        """custom_properties=False leaves out the simpli_ai group and its properties."""
         with HubSpotEmulator(clock=clock, custom_properties=False) as emu:
             api = Api(emu)
             assert api.get("/crm/v3/properties/tickets/ai_category").status_code == 404
-            assert api.get("/crm/v3/properties/tickets/groups/ai_sync").status_code == 404
-            group = {"name": "ai_sync", "label": "Simpli AI"}
+            assert api.get("/crm/v3/properties/tickets/groups/simpli_ai").status_code == 404
+            group = {"name": "simpli_ai", "label": "Simpli AI"}
             assert api.post("/crm/v3/properties/tickets/groups", group).status_code == 201
             assert api.post("/crm/v3/properties/tickets/groups", group).status_code == 409
             api.session.close()

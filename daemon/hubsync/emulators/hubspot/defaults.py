@@ -1,4 +1,5 @@
-"""The portal every emulator starts with: owners, built-in properties, hubsync's custom ones.
+"""The portal every emulator starts with: owners, built-in properties, hubsync's custom ones,
+conversation channels and the knowledge base.
 
 The ticket pipeline lives in ``pipelines.SUPPORT_PIPELINE``. Built-in property definitions are a
 small but faithful subset of a real portal's (``docs/hubspot-api.md`` §2-§4).
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hubsync.emulators.hubspot.kb import KnowledgeBase
 from hubsync.emulators.hubspot.owners import Owner
 from hubsync.emulators.hubspot.pipelines import SUPPORT_PIPELINE
 from hubsync.emulators.hubspot.properties import Option, PropertyCatalog, PropertyDef, PropertyGroup
 
-CUSTOM_GROUP = "ai_sync"
+CUSTOM_GROUP = "simpli_ai"
 _INFO_GROUPS = {
     "tickets": "ticketinformation",
     "contacts": "contactinformation",
@@ -23,8 +25,13 @@ READ_ONLY = frozenset(
     {
         "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_ticket_id", "hs_createdate",
         "lastmodifieddate", "closed_date", "hs_num_associated_conversations",
+        "hs_last_closed_date", "hs_ticket_reopened_at",
     }
 )  # fmt: skip
+#: Conversations: the channel account behind each channel (1000 chat, 1001 Messenger, 1002 email).
+CHANNEL_ACCOUNTS = {"1000": "563000101", "1001": "563000102", "1002": "563000103"}
+DEFAULT_INBOX = "147959634"
+SUPPORT_MAILBOX = "support@example.com"
 #: Built-in enumerations whose options a portal admin may edit (so their PATCH is allowed).
 _EDITABLE = frozenset({"hs_ticket_priority", "hs_ticket_category"})
 
@@ -40,8 +47,13 @@ def owners(now: datetime) -> list[Owner]:
     ]
 
 
+def help_center(now: datetime) -> KnowledgeBase:
+    """The portal's one knowledge base."""
+    return KnowledgeBase("4213091", "Help Center", "support.example.com", "knowledge", "en", now)
+
+
 def catalog(now: datetime, *, custom_properties: bool) -> PropertyCatalog:
-    """Built-in groups and definitions, plus hubsync's ``ai_sync`` ones when asked."""
+    """Built-in groups and definitions, plus hubsync's ``simpli_ai`` ones when asked."""
     result = PropertyCatalog(_INFO_GROUPS)
     for object_type, group in _INFO_GROUPS.items():
         result.add_group(
@@ -89,6 +101,8 @@ def _builtin_specs() -> dict[str, list[Spec]]:
             ("createdate", "Create date", "datetime", "date", []),
             ("hs_lastmodifieddate", "Last modified date", "datetime", "date", []),
             ("closed_date", "Close date", "datetime", "date", []),
+            ("hs_last_closed_date", "Last close date", "datetime", "date", []),
+            ("hs_ticket_reopened_at", "Ticket reopened at", "datetime", "date", []),
             ("hs_object_id", "Record ID", "number", "number", []),
             ("hs_ticket_id", "Ticket ID", "number", "number", []),
             ("hs_conversations_originating_thread_id", "Originating conversation thread ID",

@@ -350,24 +350,36 @@ class HubSpotState:
     def _apply(self, obj: CrmObject, values: Properties, now: datetime) -> None:
         """Write values, keep HubSpot-maintained ones in step, and record a version."""
         stamp = clocks.iso_ms(now)
-        if obj.kind.name == "tickets" and self._enters_closed_stage(obj, values):
-            obj.properties["closed_date"] = stamp
+        if obj.kind.name == "tickets":
+            obj.properties.update(self._stage_stamps(obj, values, stamp))
         obj.properties.update(values)
         obj.properties[obj.kind.modified_prop] = stamp
         obj.record_version(now, self._lag)
 
-    def _enters_closed_stage(self, obj: CrmObject, values: Properties) -> bool:
+    def _stage_stamps(self, obj: CrmObject, values: Properties, stamp: str) -> Properties:
+        """What a stage move stamps: entering a CLOSED stage sets ``closed_date`` and
+        ``hs_last_closed_date``; leaving one for an OPEN stage sets ``hs_ticket_reopened_at``
+        (``closed_date`` stays). Values written explicitly in the same write win."""
         if "hs_pipeline_stage" not in values:
-            return False
-        pipeline = self.pipelines.get(
-            values.get("hs_pipeline") or obj.properties.get("hs_pipeline") or "0"
+            return {}
+        before = self._ticket_state(
+            obj.properties.get("hs_pipeline"), obj.properties.get("hs_pipeline_stage")
         )
-        if pipeline is None:
-            return False
-        before = pipeline.stage(obj.properties.get("hs_pipeline_stage") or "")
-        after = pipeline.stage(values["hs_pipeline_stage"] or "")
-        was_closed = before is not None and before.ticket_state == "CLOSED"
-        return after is not None and after.ticket_state == "CLOSED" and not was_closed
+        after = self._ticket_state(
+            values.get("hs_pipeline") or obj.properties.get("hs_pipeline"),
+            values["hs_pipeline_stage"],
+        )
+        if after == "CLOSED" and before != "CLOSED":
+            return {"closed_date": stamp, "hs_last_closed_date": stamp}
+        if after == "OPEN" and before == "CLOSED":
+            return {"hs_ticket_reopened_at": stamp}
+        return {}
+
+    def _ticket_state(self, pipeline_id: str | None, stage_id: str | None) -> str | None:
+        """The ``ticketState`` of a pipeline stage, or None if there is no such stage."""
+        pipeline = self.pipelines.get(pipeline_id or "0")
+        stage = None if pipeline is None else pipeline.stage(stage_id or "")
+        return None if stage is None else stage.ticket_state
 
 
 def _missing(object_type: str, key: str) -> errors.ApiError:
