@@ -133,16 +133,67 @@ class ReplyConfig(ServiceConfig):
     language: str = Field("en", pattern=r"^[a-z]{2}$")
 
 
+class SentimentConfig(ServiceConfig):
+    escalation_threshold: float = Field(0.5, ge=0, le=1,
+                                        description="risk at which the ticket goes to HIGH")
+
+
+class QAConfig(ServiceConfig):
+    evaluate_path: str = Field("/evaluate", pattern=r"^/[A-Za-z0-9/_-]*$")
+
+
 class SimpliConfig(_Model):
     triage: ServiceConfig = ServiceConfig(base_url="http://127.0.0.1:8001")
     reply: ReplyConfig = ReplyConfig(base_url="http://127.0.0.1:8002")
+    qa: QAConfig = QAConfig(base_url="http://127.0.0.1:8003")
+    sentiment: SentimentConfig = SentimentConfig(base_url="http://127.0.0.1:8004")
+    kb: ServiceConfig = ServiceConfig(base_url="http://127.0.0.1:8006")
     concurrency: int = Field(8, ge=1, le=64, description="Simpli calls in flight at once")
 
 
+Action = Literal["triage", "reply", "sentiment", "qa"]
+
+
+class RulesConfig(_Model):
+    """Which actions run for which event. Defaults follow the guide's stage table."""
+
+    created: list[Action] = Field(default_factory=lambda: ["triage", "reply"])
+    stage_changed: list[Action] = Field(default_factory=list)
+    closed: list[Action] = Field(default_factory=lambda: ["qa"])
+    reopened: list[Action] = Field(default_factory=list)
+    content_edited: list[Action] = Field(default_factory=list)
+    message: list[Action] = Field(default_factory=lambda: ["sentiment"])
+    # Entering a stage (matched by stage id or, case-insensitively, by label) adds actions.
+    stages: dict[str, list[Action]] = Field(
+        default_factory=lambda: {"Waiting on us": ["reply"]})
+
+
+class KBConfig(_Model):
+    """Knowledge-base sync: HubSpot articles → Simpli KB, then the gap report."""
+
+    enabled: bool = True
+    schedule: str = Field("0 3 * * *", description="cron expression (UTC)")
+    fallback_queries: list[str] = Field(
+        default_factory=lambda: ["how", "what", "account", "billing", "help"],
+        description="site-search terms used when the Knowledge Base API is unavailable")
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a valid cron expression ({exc})") from None
+        return value
+
+
 class PollingConfig(_Model):
-    """How often and how far back the ticket stream reads."""
+    """How often and how far back the streams read."""
 
     tickets_interval_s: PositiveSeconds = 30.0
+    messages: bool = Field(True, description="poll conversation threads for customer messages")
+    pipelines_ttl_s: PositiveSeconds = 600.0
     overlap_s: float = Field(300.0, ge=0, description="re-read window for search index lag")
     initial_lookback_s: float = Field(3600.0, ge=0,
                                       description="how far back a brand-new ledger starts")
@@ -195,6 +246,8 @@ class Config(_Model):
     polling: PollingConfig = PollingConfig()
     processing: ProcessingConfig = ProcessingConfig()
     writeback: WritebackConfig = WritebackConfig()
+    rules: RulesConfig = RulesConfig()
+    kb: KBConfig = KBConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @field_validator("portals")

@@ -34,6 +34,16 @@ class Permanent(HubsyncError):
     """A call failed in a way that retrying will not fix."""
 
 
+class MissingProperties(HubsyncError):
+    """HubSpot lacks custom properties hubsync writes; run `hubsync setup`."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__("HubSpot is missing the custom properties " + ", ".join(missing)
+                         + "; run `hubsync setup` (or create them by hand) — nothing is "
+                           "written until they exist")
+
+
 class LedgerLocked(HubsyncError):
     """Another hubsync process holds the ledger lock."""
 

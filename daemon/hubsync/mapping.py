@@ -61,3 +61,11 @@ def op_key(portal: str, target: str, event_key: str, op_kind: str, version: str 
     """A deterministic key for one HubSpot write: a replay finds the same intent."""
     raw = "|".join((portal, target, event_key, op_kind, version))
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+PRIORITY_ORDER = ("LOW", "MEDIUM", "HIGH", "URGENT")
+
+
+def priority_rank(value: str | None) -> int:
+    """LOW < MEDIUM < HIGH < URGENT; unset or unknown ranks below all."""
+    return PRIORITY_ORDER.index(value) if value in PRIORITY_ORDER else -1

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from hubsync import errors
+from hubsync.hubspot import schema
 from hubsync.wiring import PortalRuntime, Runtime
 
 log = structlog.get_logger(__name__)
@@ -25,21 +26,65 @@ class CycleReport:
         return not self.failures
 
 
-def run_portal(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
-    pid = portal.config.id
-    structlog.contextvars.bind_contextvars(portal=pid)
-    # Single instance (lock held): anything claimed or in flight belongs to a dead process.
-    counts["claims_released"] += rt.ledger.release_claims(pid)
-    counts["ops_unknown_after_crash"] += rt.ledger.stuck_in_flight(pid)
+def _verify_properties(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
+    if not portal.properties_ok:
+        missing = schema.verify(portal.http)
+        if missing:
+            raise errors.MissingProperties(missing)
+        portal.properties_ok = True
+
+
+def _poll_tickets(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
     polled = portal.tickets.poll()
     counts["tickets_seen"] += polled.seen
     counts["events_recorded"] += polled.events
     counts["records_invalid"] += polled.bad
     counts["search_pages"] += polled.pages
-    if rt.stop.is_set():
+
+
+def _poll_messages(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
+    if portal.messages is None:
         return
+    polled = portal.messages.poll()
+    counts["threads_seen"] += polled.threads
+    counts["messages_seen"] += polled.messages
+    counts["events_recorded"] += polled.events
+
+
+def _handle(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
     counts.update({f"events_{k}": v for k, v in rt.dispatcher.run(portal.handlers).items()})
+
+
+def _write_back(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
     counts.update(portal.writeback.drain())
+
+
+# A failed step is logged and the cycle goes on with the next one: a broken conversations
+# endpoint must not stop tickets from being triaged. Missing properties and a rejected
+# token stop the portal's cycle before anything is written.
+STEPS = (("verify", _verify_properties), ("tickets", _poll_tickets),
+         ("messages", _poll_messages), ("handle", _handle), ("writeback", _write_back))
+FATAL = (errors.HubSpotAuthError, errors.MissingProperties)
+
+
+def run_portal(rt: Runtime, portal: PortalRuntime, report: CycleReport) -> None:
+    pid = portal.config.id
+    # Single instance (lock held): anything claimed or in flight belongs to a dead process.
+    report.counts["claims_released"] += rt.ledger.release_claims(pid)
+    report.counts["ops_unknown_after_crash"] += rt.ledger.stuck_in_flight(pid)
+    for name, step in STEPS:
+        if rt.stop.is_set():
+            return
+        try:
+            step(rt, portal, report.counts)
+        except FATAL as exc:
+            report.failures[f"{pid}:{name}"] = str(exc)
+            log.error("portal_auth_failed" if isinstance(exc, errors.HubSpotAuthError)
+                      else "properties_missing", portal=pid, error=str(exc))
+            return
+        except errors.HubsyncError as exc:
+            report.failures[f"{pid}:{name}"] = str(exc)
+            log.error("cycle_step_failed", portal=pid, step=name, error=str(exc))
 
 
 def run_once(rt: Runtime) -> CycleReport:
@@ -48,14 +93,9 @@ def run_once(rt: Runtime) -> CycleReport:
     started = rt.clock.monotonic()
     calls_before = sum(p.http.calls for p in rt.portals)
     for portal in rt.portals:
+        structlog.contextvars.bind_contextvars(portal=portal.config.id)
         try:
-            run_portal(rt, portal, report.counts)
-        except errors.HubSpotAuthError as exc:
-            report.failures[portal.config.id] = str(exc)
-            log.error("portal_auth_failed", portal=portal.config.id, error=str(exc))
-        except errors.HubsyncError as exc:
-            report.failures[portal.config.id] = str(exc)
-            log.error("portal_cycle_failed", portal=portal.config.id, error=str(exc))
+            run_portal(rt, portal, report)
         finally:
             structlog.contextvars.unbind_contextvars("portal")
     report.counts["hubspot_requests"] = sum(p.http.calls for p in rt.portals) - calls_before

@@ -37,8 +37,8 @@ def config_dict(hubspot: HubSpotEmulator, simpli: SimpliStandIns, ledger_url: st
         "portals": [{"id": "main", "base_url": hubspot.base_url, "token": TOKEN,
                      "owners": dict(demo.DEMO_OWNERS)}],
         "ledger": {"url": ledger_url},
-        "simpli": {"triage": {"base_url": simpli.urls["triage"], "timeout_s": 5},
-                   "reply": {"base_url": simpli.urls["reply"], "timeout_s": 5}},
+        "simpli": {name: {"base_url": simpli.urls[name], "timeout_s": 5}
+                   for name in ("triage", "reply", "sentiment", "qa", "kb")},
         "polling": {"overlap_s": 60},
         "processing": {"retry_base_s": 1, "retry_cap_s": 2},
         "writeback": {"reconcile_after_s": 0},

@@ -166,7 +166,7 @@ class TestBadInput:
         run_until_settled(rt)
         assert all(hubspot.ticket(t)["ai_category"] for t in ids)
 
-    def test_missing_custom_properties_fail_the_write_with_the_reason(
+    def test_missing_custom_properties_stop_writes_and_name_them(
             self, simpli: SimpliStandIns, sqlite_url: str) -> None:
         from hubsync import config as config_mod
         from hubsync.clock import SystemClock
@@ -175,16 +175,17 @@ class TestBadInput:
 
         from .conftest import TOKEN, config_dict
         with HubSpotEmulator(token=TOKEN, custom_properties=False) as bare:
-            [tid] = seed(bare, 1)
+            seed(bare, 1)
             cfg = config_mod.Config.model_validate(config_dict(bare, simpli, sqlite_url))
             migrate.upgrade(sqlite_url)
             rt = wiring.build(cfg, Ledger.open(sqlite_url, SystemClock()), SystemClock())
             try:
                 report = sync.run_once(rt)
-                assert report.counts["updates_dead"] == 1
-                [op] = rt.ledger.ops("main", "ticket_update", (OpState.DEAD,), due_only=False)
-                assert "PROPERTY_DOESNT_EXIST" in (op.last_error or "") or \
-                    "ai_category" in (op.last_error or "")
-                assert len(bare.notes_for_ticket(tid)) == 1      # the note still went out
+                assert not report.ok
+                [reason] = report.failures.values()
+                assert "tickets.ai_category" in reason and "contacts.sentiment_score" in reason
+                assert "hubsync setup" in reason
+                assert count_writes(bare) == 0
+                assert bare.count("POST", "/crm/v3/objects/tickets/search") == 0
             finally:
                 rt.close()

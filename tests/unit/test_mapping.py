@@ -63,3 +63,14 @@ def test_op_key_is_deterministic_and_distinct() -> None:
     assert a != mapping.op_key("main", "1", "ticket:1:created", "triage")
     assert a != mapping.op_key("other", "1", "ticket:1:created", "reply_note")
     assert len(a) == 32
+
+
+@pytest.mark.parametrize(("channel_id", "source_type", "expected"), [
+    ("1000", None, "chat"), ("1001", None, "social"), ("1002", None, "email"),
+    ("1007", None, None), (None, "FORM", "web"), (None, "PHONE", "phone"),
+    (None, "email", "email"), (None, "SMS", None), (None, None, None),
+])
+def test_channel_mapping(channel_id: str | None, source_type: str | None,
+                         expected: str | None) -> None:
+    from hubsync.simpli.services import channel_for
+    assert channel_for(channel_id, source_type) == expected

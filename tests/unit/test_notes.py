@@ -19,7 +19,8 @@ def tags(body: str) -> set[str]:
 
 def test_script_and_ampersand_only_escaped() -> None:
     body = notes.draft_note("Hi <script>alert(1)</script> & co", 0.8, "k1",
-                            category="billing", urgency="high")
+                            details=["Category: <b>billing</b>"])
+    assert "<li>Category: &lt;b&gt;billing&lt;/b&gt;</li>" in body
     assert "<script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in body
     assert notes.marker("k1") in body

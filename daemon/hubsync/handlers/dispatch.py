@@ -10,35 +10,49 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import structlog
 
 from hubsync import errors
-from hubsync.config import ProcessingConfig
-from hubsync.handlers import reply, triage
+from hubsync.config import ProcessingConfig, RulesConfig
+from hubsync.handlers import qa, reply, sentiment, triage
 from hubsync.handlers.context import Handler, HandlerContext
 from hubsync.ledger.records import Event, EventStatus, NewOp
 
 log = structlog.get_logger(__name__)
 
-# Which handlers run for which event kind (the guide's stage table: created → triage + reply).
-DEFAULT_RULES: Mapping[str, Sequence[str]] = {"ticket.created": ("triage", "reply")}
-HANDLERS: Mapping[str, Handler] = {"triage": triage.handle, "reply": reply.handle}
+HANDLERS: Mapping[str, Handler] = {"triage": triage.handle, "reply": reply.handle,
+                                   "sentiment": sentiment.handle, "qa": qa.handle}
+RULE_FOR_KIND = {"ticket.created": "created", "ticket.stage_changed": "stage_changed",
+                 "ticket.closed": "closed", "ticket.reopened": "reopened",
+                 "ticket.content_edited": "content_edited", "message.received": "message"}
+STAGE_KINDS = {"ticket.stage_changed", "ticket.closed", "ticket.reopened"}
 
 
 class InvalidRecord(errors.Permanent):
     """The stream could not read this record."""
 
 
-def run_handlers(ctx: HandlerContext, event: Event,
-                 rules: Mapping[str, Sequence[str]]) -> list[NewOp]:
-    if event.kind == "ticket.invalid":
-        raise InvalidRecord(str(event.payload.get("reason", "unreadable record")))
+def actions_for(rules: RulesConfig, event: Event) -> list[str]:
+    """The event kind's actions, plus those of the stage a ticket entered (by id or label)."""
+    actions = list(getattr(rules, RULE_FOR_KIND[event.kind]))
+    if event.kind in STAGE_KINDS:
+        entered = {str(event.payload.get("to_stage") or "").casefold(),
+                   str(event.payload.get("to_stage_label") or "").casefold()} - {""}
+        for stage, extra in rules.stages.items():
+            if stage.casefold() in entered:
+                actions.extend(extra)
+    return list(dict.fromkeys(actions))
+
+
+def run_handlers(ctx: HandlerContext, event: Event, rules: RulesConfig) -> list[NewOp]:
+    if event.kind not in RULE_FOR_KIND:
+        raise InvalidRecord(str(event.payload.get("reason", f"unknown event {event.kind}")))
     ops: list[NewOp] = []
-    for name in rules.get(event.kind, ()):
+    for name in actions_for(rules, event):
         ops.extend(HANDLERS[name](ctx, event))
     return ops
 
@@ -50,8 +64,7 @@ def backoff(cfg: ProcessingConfig, attempts: int) -> timedelta:
 class Dispatcher:
     """Turns claimed events into outbox intents."""
 
-    def __init__(self, cfg: ProcessingConfig, *, concurrency: int,
-                 rules: Mapping[str, Sequence[str]] = DEFAULT_RULES,
+    def __init__(self, cfg: ProcessingConfig, *, concurrency: int, rules: RulesConfig,
                  stop: threading.Event | None = None) -> None:
         self.cfg = cfg
         self.rules = rules

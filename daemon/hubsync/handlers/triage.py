@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 def classify(ctx: HandlerContext, event: Event) -> Classification:
     p = event.payload
     return ctx.memoized(event, "classify", Classification,
-                        lambda: ctx.triage.classify(p["subject"], p["content"]))
+                        lambda: ctx.simpli.triage.classify(p["subject"], p["content"]))
 
 
 def handle(ctx: HandlerContext, event: Event) -> list[NewOp]:
@@ -26,7 +26,7 @@ def handle(ctx: HandlerContext, event: Event) -> list[NewOp]:
     if category != c.category:
         log.warning("category_unknown", ticket_id=ticket_id, category=c.category[:64])
     route = ctx.memoized(event, "route", Route,
-                         lambda: ctx.triage.route(ticket_id, category, c))
+                         lambda: ctx.simpli.triage.route(ticket_id, category, c))
     properties = {
         "ai_category": category,
         "ai_urgency": c.urgency,

@@ -10,7 +10,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hubsync.hubspot.http import HubSpotHTTP
-from hubsync.hubspot.records import TICKET_PROPERTIES, Note, Owner, Pipeline, SearchPage
+from hubsync import errors
+from hubsync.hubspot.records import (
+    TICKET_PROPERTIES,
+    Note,
+    Owner,
+    Pipeline,
+    SearchPage,
+    Ticket,
+)
 
 NOTE_TO_TICKET = 228
 NOTE_TO_CONTACT = 202
@@ -42,6 +50,30 @@ class HubSpotAPI:
         if after is not None:
             body["after"] = after
         return SearchPage.from_api(self.http.search("/crm/v3/objects/tickets/search", body))
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        raw = self.http.get(f"/crm/v3/objects/tickets/{ticket_id}",
+                            {"properties": ",".join(TICKET_PROPERTIES)})
+        return Ticket.from_api(raw)
+
+    def ticket_priorities(self, ticket_ids: Sequence[str]) -> dict[str, str | None]:
+        """Current ``hs_ticket_priority`` of up to 100 tickets (batch read, any order)."""
+        assert 0 < len(ticket_ids) <= BATCH_MAX
+        raw = self.http.post("/crm/v3/objects/tickets/batch/read", {
+            "inputs": [{"id": tid} for tid in ticket_ids], "properties": ["hs_ticket_priority"],
+        }, idempotent=True) or {}
+        return {str(r["id"]): (r.get("properties") or {}).get("hs_ticket_priority") or None
+                for r in raw.get("results") or [] if isinstance(r, dict) and "id" in r}
+
+    def contact_exists(self, contact_id: str) -> bool:
+        """Whether a conversations ``associatedContactId`` is a CRM contact (not a visitor)."""
+        if not contact_id.isdigit():
+            return False
+        try:
+            self.http.get(f"/crm/v3/objects/contacts/{contact_id}")
+        except errors.HubSpotNotFound:
+            return False
+        return True
 
     def batch_update(self, object_type: str, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Set properties on up to 100 objects in one call (atomic at HubSpot's side)."""

@@ -50,6 +50,7 @@ def _time(props: dict[str, str | None], name: str) -> datetime:
 TICKET_PROPERTIES = (
     "subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority",
     "hubspot_owner_id", "createdate", "hs_lastmodifieddate", "source_type",
+    "hs_conversations_originating_thread_id",
 )
 
 
@@ -65,6 +66,7 @@ class Ticket:
     source_type: str | None
     created_at: datetime
     modified_at: datetime
+    thread_id: str | None = None
 
     @classmethod
     def from_api(cls, raw: Any) -> Ticket:
@@ -81,6 +83,7 @@ class Ticket:
             source_type=props.get("source_type") or None,
             created_at=_time(props, "createdate"),
             modified_at=_time(props, "hs_lastmodifieddate"),
+            thread_id=props.get("hs_conversations_originating_thread_id") or None,
         )
 
 

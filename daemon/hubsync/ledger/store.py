@@ -82,6 +82,16 @@ class Ledger:
                     t.cursors.c.portal == portal, t.cursors.c.stream == stream,
                     t.cursors.c.lane == lane)).scalar_one_or_none()
 
+    def cursors(self, portal: str, stream: str, lanes: Sequence[str]) -> dict[str, str]:
+        """Positions of many lanes of one stream (e.g. one per conversation thread)."""
+        if not lanes:
+            return {}
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(t.cursors.c.lane, t.cursors.c.position).where(
+                t.cursors.c.portal == portal, t.cursors.c.stream == stream,
+                t.cursors.c.lane.in_(list(lanes)))).all()
+        return {lane: position for lane, position in rows}
+
     def _set_cursor(self, conn: sa.Connection, portal: str, stream: str, lane: str,
                     position: str) -> None:
         conn.execute(self._upsert(t.cursors, ("portal", "stream", "lane"), {
@@ -105,7 +115,8 @@ class Ledger:
         return {row.ticket_id: Snapshot.from_row(row) for row in rows}
 
     def record_page(self, portal: str, snapshots: Sequence[Snapshot], events: Sequence[NewEvent],
-                    cursor: tuple[str, str, str] | None) -> int:
+                    cursor: tuple[str, str, str] | None,
+                    more_cursors: Sequence[tuple[str, str, str]] = ()) -> int:
         """Store snapshots and events and move the cursor, all in one transaction.
 
         The cursor moves only together with every event at or below it, so a crash can
@@ -123,8 +134,8 @@ class Ledger:
                     status=EventStatus.PENDING, attempts=0, next_attempt_at=now,
                     created_at=now, updated_at=now).returning(t.events.c.id))
                 inserted += len(result.all())
-            if cursor is not None:
-                self._set_cursor(conn, portal, *cursor)
+            for position in ([cursor] if cursor is not None else []) + list(more_cursors):
+                self._set_cursor(conn, portal, *position)
         return inserted
 
     def _snapshot_upsert(self, portal: str, snap: Snapshot, now: datetime) -> Any:

@@ -59,3 +59,35 @@ class Draft(_Answer):
     @classmethod
     def _no_control_chars(cls, value: str) -> str:
         return _CONTROL.sub("", value)
+
+
+class SentimentResult(_Answer):
+    """Sentiment ``/analyze``."""
+
+    score: float = Field(ge=-1.0, le=1.0)
+    label: Literal["positive", "neutral", "negative"]
+    escalation_risk: float = Field(ge=0.0, le=1.0)
+    triggers: list[str] = Field(default_factory=list, max_length=50)
+
+
+class QAResult(_Answer):
+    """QA ``/evaluate``: scores 0..1, per-dimension scores, coaching notes."""
+
+    overall_score: float = Field(ge=0.0, le=1.0)
+    dimensions: dict[str, float] = Field(default_factory=dict, max_length=20)
+    coaching_notes: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("dimensions")
+    @classmethod
+    def _scores_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, score in value.items():
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"dimension {name[:40]!r} is outside 0..1")
+            if len(name) > 64:
+                raise ValueError("dimension name longer than 64 characters")
+        return value
+
+    @field_validator("coaching_notes")
+    @classmethod
+    def _notes_are_short_text(cls, value: list[str]) -> list[str]:
+        return [_CONTROL.sub("", note)[:2000] for note in value]

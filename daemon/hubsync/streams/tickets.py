@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from hubsync.clock import Clock, from_epoch_ms, to_epoch_ms
 from hubsync.config import PollingConfig, PortalConfig
 from hubsync.hubspot.api import HubSpotAPI
+from hubsync.hubspot.directory import Directory
+from hubsync.hubspot.records import Ticket
 from hubsync.ledger.records import NewEvent, Snapshot
 from hubsync.ledger.store import Ledger
 from hubsync.streams import changes
@@ -60,8 +62,9 @@ class PollResult:
 
 class TicketStream:
     def __init__(self, portal: PortalConfig, api: HubSpotAPI, ledger: Ledger, clock: Clock,
-                 cfg: PollingConfig) -> None:
+                 cfg: PollingConfig, directory: Directory) -> None:
         self.portal = portal
+        self.directory = directory
         self.api = api
         self.ledger = ledger
         self.clock = clock
@@ -106,9 +109,9 @@ class TicketStream:
                 continue
             after = page.next_after
 
-    def _classify_page(self, tickets: list, bad: list[tuple[str, str]], since: int,
-                       origin: object, result: PollResult) -> tuple[list[Snapshot],
-                                                                    list[NewEvent]]:
+    def _classify_page(self, tickets: list[Ticket], bad: list[tuple[str, str]], since: int,
+                       origin: datetime, result: PollResult
+                       ) -> tuple[list[Snapshot], list[NewEvent]]:
         previous = self.ledger.snapshots(self.portal.id, [t.id for t in tickets])
         snaps: list[Snapshot] = []
         events: list[NewEvent] = []
@@ -116,14 +119,14 @@ class TicketStream:
             if to_epoch_ms(ticket.modified_at) < since:
                 continue  # HubSpot sometimes returns rows outside the window: filter here
             result.seen += 1
-            change = changes.classify(self.portal.id, ticket, previous.get(ticket.id),
-                                      origin)  # type: ignore[arg-type]
+            change = changes.classify(self.portal.id, ticket, previous.get(ticket.id), origin,
+                                      self.directory.stage)
             if change.snapshot is not None:
                 snaps.append(change.snapshot)
                 previous[ticket.id] = change.snapshot
-            if change.event is not None:
-                events.append(change.event)
-                result.kinds[change.event.kind] = result.kinds.get(change.event.kind, 0) + 1
+            for event in change.events:
+                events.append(event)
+                result.kinds[event.kind] = result.kinds.get(event.kind, 0) + 1
         for record_id, reason in bad:
             result.bad += 1
             log.warning("record_invalid", stream=STREAM, record_id=record_id, reason=reason)

@@ -62,12 +62,21 @@ def render(title: str, body_text: str, op_key: str, *, details: Sequence[str] = 
     return html
 
 
-def draft_note(draft: str, confidence: float, op_key: str, *, category: str,
-               urgency: str) -> str:
+def draft_note(draft: str, confidence: float, op_key: str, *,
+               details: Sequence[str] = ()) -> str:
     """The AI reply draft, as agents see it on the ticket timeline."""
     return render(
         f"AI draft reply (confidence {round(confidence * 100)}%)",
-        draft, op_key,
-        details=[f"Category: {category}", f"Urgency: {urgency}"],
+        draft, op_key, details=details,
         footer="Drafted by Simpli Reply. Review and edit before sending.",
     )
+
+
+def qa_note(overall: float, dimensions: dict[str, float], coaching: Sequence[str],
+            op_key: str) -> str:
+    """The QA evaluation: overall score, one line per dimension, coaching notes."""
+    details = [f"{name.replace('_', ' ').capitalize()}: {round(score * 100)}%"
+               for name, score in sorted(dimensions.items())]
+    body = "\n".join(f"• {note}" for note in coaching) or "No coaching notes."
+    return render(f"QA score: {round(overall * 100)}/100", "Coaching notes:\n" + body,
+                  op_key, details=details, footer="Scored by Simpli QA.")

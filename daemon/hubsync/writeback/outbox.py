@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from hubsync import errors, failpoints
+from hubsync import errors, failpoints, mapping
 from hubsync.clock import Clock
 from hubsync.config import WritebackConfig
 from hubsync.hubspot.api import BATCH_MAX, HubSpotAPI
@@ -74,6 +74,9 @@ class Writeback:
         ops = self.ledger.ops(self.portal, kind, (OpState.PENDING, OpState.UNKNOWN))
         for batch in _batches(ops, self.cfg.batch_size):
             object_type = batch[0].payload["object_type"]
+            batch = self._drop_needless_raises(batch, counts)
+            if not batch:
+                continue
             keys = [op.op_key for op in batch]
             self.ledger.start_ops(keys)
             try:
@@ -94,6 +97,35 @@ class Writeback:
             self.ledger.settle_ops(keys, OpState.DONE)
             counts["updates_done"] += len(batch)
             log.info("writeback_applied", kind=kind, count=len(batch))
+
+    def _drop_needless_raises(self, batch: list[Op], counts: Counter[str]) -> list[Op]:
+        """A priority raise is decided at write time, on the ticket's priority right now.
+
+        Sentiment may ask for HIGH while triage's URGENT for the same ticket is still in the
+        outbox; reading the current value just before writing means a raise never lowers.
+        """
+        raises = [op for op in batch if op.payload.get("raise_priority")]
+        if not raises:
+            return batch
+        try:
+            current = self.api.ticket_priorities([op.target_id for op in raises])
+        except errors.Transient as exc:
+            self._give_back(raises, exc)
+            counts["updates_deferred"] += len(raises)
+            return [op for op in batch if not op.payload.get("raise_priority")]
+        keep: list[Op] = []
+        for op in batch:
+            wanted = op.payload.get("raise_priority")
+            if wanted and mapping.priority_rank(current.get(op.target_id)) >= \
+                    mapping.priority_rank(wanted):
+                self.ledger.settle_ops([op.op_key], OpState.DONE,
+                                       error="priority already at or above the raise")
+                counts["raises_unneeded"] += 1
+                continue
+            if wanted:
+                counts["priority_raised"] += 1
+            keep.append(op)
+        return keep
 
     def _update_one_by_one(self, object_type: str, batch: Sequence[Op],
                            counts: Counter[str]) -> None:
