@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate the config file and exit")
     _config_arg(p)
 
+    p = sub.add_parser("setup", help="create the HubSpot properties hubsync writes")
+    _config_arg(p)
+    p.add_argument("--check", action="store_true", help="only report; change nothing")
+
+    p = sub.add_parser("kb", help="knowledge-base sync to Simpli KB")
+    kb_sub = p.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    q = kb_sub.add_parser("sync", help="send new or changed articles, then fetch the gaps")
+    _config_arg(q)
+    q = kb_sub.add_parser("gaps", help="print the latest gap report from the ledger")
+    _config_arg(q)
+
     p = sub.add_parser("emulate", help="serve the HubSpot emulator and Simpli stand-ins")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090, help="HubSpot emulator port")
@@ -101,6 +112,54 @@ def cmd_run(args: argparse.Namespace) -> int:
         lock.release()
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    import requests
+
+    from hubsync import logs
+    from hubsync.clock import SystemClock
+    from hubsync.hubspot import schema
+    from hubsync.wiring import hubspot_http
+
+    cfg = _load(args.config)
+    logs.configure(cfg.logging.level, cfg.logging.format, stream=sys.stderr)
+    ok = True
+    with requests.Session() as session:
+        for portal in cfg.portals:
+            report = schema.ensure(hubspot_http(portal, session, SystemClock()),
+                                   check_only=args.check)
+            for line in report.lines():
+                print(f"{portal.id}: {line}")
+            ok = ok and report.ok()
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from hubsync import kbjob, logs, wiring
+    from hubsync.clock import SystemClock
+    from hubsync.ledger.store import Ledger
+
+    cfg = _load(args.config)
+    logs.configure(cfg.logging.level, cfg.logging.format, stream=sys.stderr)
+    clock = SystemClock()
+    ledger = Ledger.open(cfg.ledger.url, clock)
+    if args.kb_command == "gaps":
+        try:
+            print(kbjob.gaps_text(cfg, ledger))
+        finally:
+            ledger.close()
+        return EXIT_OK
+    rt = wiring.build(cfg, ledger, clock)
+    try:
+        reports = kbjob.run(rt)
+    finally:
+        rt.close()
+    for portal, report in reports.items():
+        print(f"{portal}: {report.seen} articles ({report.source}), {report.sent} sent, "
+              f"{report.unchanged} unchanged, {len(report.failed)} failed, {report.gaps} gaps")
+    ok = len(reports) == len(cfg.portals) and all(not r.failed for r in reports.values())
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 def cmd_emulate(args: argparse.Namespace) -> int:
     from hubsync import demo
     return demo.serve(args.host, args.port, args.simpli_port, args.token, args.seed)
@@ -112,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "check-config": cmd_check_config,
-            "emulate": cmd_emulate, "demo": cmd_demo}
+            "setup": cmd_setup, "kb": cmd_kb, "emulate": cmd_emulate, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

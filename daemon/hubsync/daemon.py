@@ -16,12 +16,14 @@ from types import FrameType
 import structlog
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from hubsync import sync
 from hubsync.wiring import Runtime
 
 log = structlog.get_logger(__name__)
 JOB_ID = "hubsync-cycle"
+KB_JOB_ID = "hubsync-kb"
 
 
 class Daemon:
@@ -35,6 +37,10 @@ class Daemon:
         if report.ok and self._failures:
             log.info("sync_recovered", previous_errors=self._failures)
         self._failures = 0 if report.ok else self._failures + 1
+
+    def _kb(self) -> None:
+        from hubsync import kbjob
+        kbjob.run(self.rt)
 
     def _on_job_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
@@ -59,6 +65,10 @@ class Daemon:
                                max_instances=1, coalesce=True,
                                misfire_grace_time=max(1, int(interval)),
                                next_run_time=self.rt.clock.now())
+        if self.rt.config.kb.enabled:
+            self.scheduler.add_job(
+                self._kb, CronTrigger.from_crontab(self.rt.config.kb.schedule, timezone="UTC"),
+                id=KB_JOB_ID, max_instances=1, coalesce=True, misfire_grace_time=3600)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("daemon_started", interval_s=interval,

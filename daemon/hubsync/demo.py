@@ -9,6 +9,7 @@ emulator's own state and request record, not from the daemon's opinion of itself
 from __future__ import annotations
 
 import json
+import random
 import sys
 import tempfile
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hubsync import config as config_mod
-from hubsync import demo_data, logs, sync, wiring
+from hubsync import demo_data, demo_day, kbjob, logs, mapping, sync, wiring
 from hubsync.clock import SystemClock
 from hubsync.emulators.hubspot import HubSpotEmulator
 from hubsync.emulators.simpli import SimpliStandIns
@@ -38,8 +39,8 @@ def demo_config(hubspot_url: str, simpli: dict[str, str], token: str,
         "portals": [{"id": "demo", "base_url": hubspot_url, "token": token,
                      "owners": DEMO_OWNERS}],
         "ledger": {"url": ledger_url},
-        "simpli": {"triage": {"base_url": simpli["triage"]},
-                   "reply": {"base_url": simpli["reply"]}},
+        "simpli": {name: {"base_url": simpli[name]}
+                   for name in ("triage", "reply", "sentiment", "qa", "kb")},
         "polling": {"tickets_interval_s": 5, "overlap_s": 60},
         "writeback": {"reconcile_after_s": 0},
         "logging": {"level": "warning"},
@@ -61,29 +62,17 @@ def count_writes(emu: HubSpotEmulator) -> int:
                                            or r.path == "/crm/v3/objects/notes")))
 
 
-def summarize(emu: HubSpotEmulator, ticket_ids: list[str], ledger: Ledger, cycles: int,
-              elapsed: float, rerun_writes: int, expected_owners: int) -> dict[str, Any]:
-    props = [emu.ticket(t) for t in ticket_ids]
-    notes = [n for n in emu.all_notes()
-             if MARKER_PREFIX in (n["properties"].get("hs_note_body") or "")]
-    events = ledger.event_counts("demo")
-    ops = ledger.op_counts("demo")
-    return {
-        "tickets_seeded": len(ticket_ids),
-        "tickets_triaged": sum(1 for p in props if p.get("ai_category")),
-        "notes_created": len(notes),
-        "tickets_with_one_note": sum(1 for t in ticket_ids if len(emu.notes_for_ticket(t)) == 1),
-        "owners_set": sum(1 for p in props if p.get("hubspot_owner_id")),
-        "owners_expected": expected_owners,
-        "priority_urgent": sum(1 for p in props if p.get("hs_ticket_priority") == "URGENT"),
-        "events_failed": events.get(EventStatus.FAILED, 0) + events.get(EventStatus.DEAD, 0),
-        "writes_dead": sum(n for (_, state), n in ops.items() if state == OpState.DEAD),
-        "hubspot_requests": len(emu.requests),
-        "hubspot_writes": count_writes(emu) - rerun_writes,
-        "rerun_writes": rerun_writes,
-        "cycles": cycles,
-        "elapsed_s": round(elapsed, 2),
-    }
+def run_until_settled(rt: wiring.Runtime, portal: str, max_cycles: int = 30) -> int:
+    """Run cycles until no event is pending and every write intent is settled."""
+    for cycle in range(1, max_cycles + 1):
+        sync.run_once(rt)
+        pending = rt.ledger.event_counts(portal).get(EventStatus.PENDING, 0)
+        open_ops = sum(v for (_, state), v in rt.ledger.op_counts(portal).items()
+                       if state not in (OpState.DONE, OpState.DEAD))
+        if pending == 0 and open_ops == 0:
+            return cycle
+        time.sleep(0.2)
+    return max_cycles
 
 
 def _expected_owners(ledger: Ledger) -> int:
@@ -96,57 +85,137 @@ def _expected_owners(ledger: Ledger) -> int:
     return total
 
 
+def _done_ops(ledger: Ledger, kind: str, marker: str, *, written_only: bool = False) -> int:
+    """Done intents of a kind; ``written_only`` leaves out those found unneeded at write time."""
+    return sum(1 for op in ledger.ops("demo", kind, (OpState.DONE,), limit=100_000,
+                                      due_only=False)
+               if op.payload.get("reason") == marker and not (written_only and op.last_error))
+
+
+def summarize(emu: HubSpotEmulator, day: demo_day.Seeded, ledger: Ledger, cycles: int,
+              elapsed: float, rerun_writes: int,
+              kb: tuple[int, int, int]) -> dict[str, Any]:
+    ids = day.tickets
+    props = {t: emu.ticket(t) for t in ids}
+    bodies = [n["properties"].get("hs_note_body") or "" for n in emu.all_notes()]
+    events = ledger.events("demo")
+    done = [e for e in events if e.status == EventStatus.DONE]
+    return {
+        "tickets_seeded": len(ids),
+        "tickets_triaged": sum(1 for p in props.values() if p.get("ai_category")),
+        "notes_created": sum(1 for b in bodies if MARKER_PREFIX in b),
+        "drafts_on_created": sum(1 for b in bodies if "AI draft reply" in b
+                                 and "Stage:" not in b),
+        "owners_set": sum(1 for t, p in props.items() if p.get("hubspot_owner_id")),
+        "owners_expected": _expected_owners(ledger),
+        "priority_urgent": sum(1 for p in props.values() if p.get("hs_ticket_priority")
+                               == "URGENT"),
+        "messages_seeded": day.customer_messages + day.other_messages,
+        "customer_messages_seeded": day.customer_messages,
+        "messages_analyzed": sum(1 for e in done if e.kind == "message.received"),
+        "contacts_seeded": len(day.contacts),
+        "visitor_threads": day.visitor_threads,
+        "contacts_updated": sum(1 for c in day.contacts if emu.contact(c).get("sentiment_score")),
+        "escalations_seeded": len(day.escalating_tickets),
+        "escalated_at_high_or_above": sum(
+            1 for t in day.escalating_tickets
+            if mapping.priority_rank(props[t].get("hs_ticket_priority"))
+            >= mapping.priority_rank("HIGH")),
+        "priority_raises_written": _done_ops(ledger, "ticket_update", "escalation",
+                                             written_only=True),
+        "stage_moves_seeded": len(day.waiting_on_us) + len(day.reopened),
+        "drafts_on_stage": sum(1 for b in bodies if "Stage: Waiting on us" in b),
+        "tickets_closed": len(day.closed),
+        "tickets_closed_scored": sum(1 for t in day.closed if props[t].get("qa_score")),
+        "qa_notes": sum(1 for b in bodies if "QA score:" in b),
+        "tickets_reopened": sum(1 for e in done if e.kind == "ticket.reopened"),
+        "kb_articles_published": day.kb_published,
+        "kb_articles_synced": kb[0],
+        "kb_articles_resynced_after_edit": kb[1],
+        "kb_gaps": kb[2],
+        "events_failed": sum(1 for e in events if e.status in (EventStatus.FAILED,
+                                                                EventStatus.DEAD)),
+        "writes_dead": sum(n for (_, state), n in ledger.op_counts("demo").items()
+                           if state == OpState.DEAD),
+        "hubspot_requests": len(emu.requests),
+        "hubspot_writes": count_writes(emu) - rerun_writes,
+        "rerun_writes": rerun_writes,
+        "cycles": cycles,
+        "elapsed_s": round(elapsed, 2),
+    }
+
+
 def run_demo(n: int, ledger_url: str) -> dict[str, Any]:
     token = f"pat-na1-{uuid.uuid4()}"
     clock = SystemClock()
+    rng = random.Random(11)
     with HubSpotEmulator(token=token) as emu, SimpliStandIns() as simpli:
-        ticket_ids = seed(emu, n)
+        day = demo_day.Seeded(tickets=seed(emu, n))
+        demo_day.morning_chats(emu, day.tickets, day, rng)
+        article_ids = demo_day.publish_kb(emu, day)
         cfg = demo_config(emu.base_url, simpli.urls, token, ledger_url)
         migrate.upgrade(cfg.ledger.url)
         ledger = Ledger.open(cfg.ledger.url, clock)
         rt = wiring.build(cfg, ledger, clock)
         try:
             started = time.monotonic()
-            cycles = 0
-            while cycles < 30:
-                cycles += 1
-                sync.run_once(rt)
-                pending = ledger.event_counts("demo").get(EventStatus.PENDING, 0)
-                open_ops = sum(v for (_, s), v in ledger.op_counts("demo").items()
-                               if s not in (OpState.DONE, OpState.DEAD))
-                processed = sum(1 for t in ticket_ids if emu.ticket(t).get("ai_category"))
-                if pending == 0 and open_ops == 0 and processed >= n:
-                    break
-                time.sleep(0.2)
+            cycles = run_until_settled(rt, "demo")
+            first_kb = kbjob.run(rt)["demo"]
+            demo_day.afternoon(emu, day, rng)
+            cycles += run_until_settled(rt, "demo")
+            demo_day.evening(emu, day)
+            demo_day.edit_kb(emu, article_ids, day)
+            cycles += run_until_settled(rt, "demo")
+            second_kb = kbjob.run(rt)["demo"]
             elapsed = time.monotonic() - started
             before = count_writes(emu)
             sync.run_once(rt)
             rerun_writes = count_writes(emu) - before
-            return summarize(emu, ticket_ids, ledger, cycles, elapsed, rerun_writes,
-                             _expected_owners(ledger))
+            return summarize(emu, day, ledger, cycles, elapsed, rerun_writes,
+                             (first_kb.sent, second_kb.sent, second_kb.gaps))
         finally:
             rt.close()
 
 
+ROWS = [
+    ("tickets seeded / triaged", "tickets_seeded", "tickets_triaged"),
+    ("draft notes on new tickets", "tickets_seeded", "drafts_on_created"),
+    ("owners set (routed to a mapped agent)", "owners_expected", "owners_set"),
+    ("customer messages / analyzed", "customer_messages_seeded", "messages_analyzed"),
+    ("contacts that wrote / updated", "contacts_seeded", "contacts_updated"),
+    ("escalating tickets / at HIGH or above", "escalations_seeded",
+     "escalated_at_high_or_above"),
+    ("moves to Waiting on us / drafts", "stage_moves_seeded", "drafts_on_stage"),
+    ("tickets closed / QA scored", "tickets_closed", "tickets_closed_scored"),
+    ("KB articles published / synced", "kb_articles_published", "kb_articles_synced"),
+]
+
+
 def _print_human(s: dict[str, Any]) -> None:
-    print("hubsync demo: HubSpot emulator + Simpli stand-ins, SQLite ledger\n")
-    rows = [
-        ("tickets seeded", s["tickets_seeded"]),
-        ("tickets triaged (ai_category set)", s["tickets_triaged"]),
-        ("AI draft notes created", s["notes_created"]),
-        ("tickets with exactly one note", s["tickets_with_one_note"]),
-        ("owners set / routed to a mapped agent", f"{s['owners_set']} / {s['owners_expected']}"),
-        ("tickets raised to URGENT", s["priority_urgent"]),
-        ("events failed", s["events_failed"]),
-        ("HubSpot requests (all)", s["hubspot_requests"]),
-        ("HubSpot write calls", s["hubspot_writes"]),
+    print("hubsync demo: one support day against the HubSpot emulator and Simpli stand-ins\n")
+    width = max(len(label) for label, _, _ in ROWS) + 2
+    print(f"  {'flow':<{width}}{'seeded':>8}{'done':>8}")
+    for label, seeded, done in ROWS:
+        mark = "" if s[seeded] == s[done] else "   <-- mismatch"
+        print(f"  {label:<{width}}{s[seeded]:>8}{s[done]:>8}{mark}")
+    print()
+    extras = [
+        ("visitor threads (no contact to update)", s["visitor_threads"]),
+        ("priority raises written (others already high)", s["priority_raises_written"]),
+        ("tickets reopened", s["tickets_reopened"]),
+        ("KB articles re-sent after one edit", s["kb_articles_resynced_after_edit"]),
+        ("KB gaps reported", s["kb_gaps"]),
+        ("events failed / writes dead", f"{s['events_failed']} / {s['writes_dead']}"),
+        ("HubSpot requests / write calls", f"{s['hubspot_requests']} / {s['hubspot_writes']}"),
         ("writes on a second run", s["rerun_writes"]),
-        ("cycles", s["cycles"]),
-        ("elapsed", f"{s['elapsed_s']} s"),
+        ("cycles / elapsed", f"{s['cycles']} / {s['elapsed_s']} s"),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}")
+    for label, value in extras:
+        print(f"  {label:<{width}}{value!s:>16}")
+
+
+CHECKS = [(seeded, done) for _, seeded, done in ROWS] + [("stage_moves_seeded",
+                                                          "drafts_on_stage")]
 
 
 def main(*, tickets: int, as_json: bool, ledger_url: str | None) -> int:
@@ -158,9 +227,9 @@ def main(*, tickets: int, as_json: bool, ledger_url: str | None) -> int:
         print(json.dumps(summary, sort_keys=True))
     else:
         _print_human(summary)
-    ok = (summary["tickets_triaged"] == tickets and summary["notes_created"] == tickets
-          and summary["owners_set"] == summary["owners_expected"]
-          and summary["rerun_writes"] == 0)
+    ok = (all(summary[a] == summary[b] for a, b in CHECKS) and summary["rerun_writes"] == 0
+          and summary["tickets_reopened"] == 1 and summary["kb_articles_resynced_after_edit"] == 1
+          and summary["events_failed"] == 0 and summary["writes_dead"] == 0)
     return 0 if ok else 1
 
 
