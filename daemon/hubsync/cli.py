@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate the config file and exit")
     _config_arg(p)
 
+    p = sub.add_parser("status", help="what the ledger holds: events, writes, cursors, problems")
+    _config_arg(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("requeue", help="retry failed and dead events and dead writes")
+    _config_arg(p)
+    p.add_argument("--portal", help="only this portal")
+
     p = sub.add_parser("setup", help="create the HubSpot properties hubsync writes")
     _config_arg(p)
     p.add_argument("--check", action="store_true", help="only report; change nothing")
@@ -52,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090, help="HubSpot emulator port")
     p.add_argument("--simpli-port", type=int, default=8001,
-                   help="first Simpli port (triage, reply, sentiment, qa, kb follow)")
+                   help="Simpli triage port; reply +1, qa +2, sentiment +3, kb +5 (config.yaml defaults)")
     p.add_argument("--token", default=os.environ.get("HUBSYNC_EMULATOR_TOKEN",
                                                      "pat-na1-emulator"))
     p.add_argument("--seed", type=int, default=0, metavar="N",
@@ -110,6 +118,54 @@ def cmd_run(args: argparse.Namespace) -> int:
             rt.close()
     finally:
         lock.release()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json as json_mod
+
+    from hubsync.clock import SystemClock
+    from hubsync.ledger.store import Ledger
+
+    cfg = _load(args.config)
+    ledger = Ledger.open(cfg.ledger.url, SystemClock())
+    try:
+        status = {
+            "events": ledger.event_counts(),
+            "writes": {f"{kind}:{state}": n for (kind, state), n in
+                       sorted(ledger.op_counts().items())},
+            "cursors": [{"portal": p, "stream": s, "lane": la, "position": pos}
+                        for p, s, la, pos in ledger.all_cursors()],
+            "problems": [{"portal": p, "what": w, "id": i, "status": st, "reason": r}
+                         for p, w, i, st, r in ledger.problems()],
+        }
+    finally:
+        ledger.close()
+    if args.json:
+        print(json_mod.dumps(status, sort_keys=True))
+        return EXIT_OK
+    print("events:  " + (", ".join(f"{k} {v}" for k, v in sorted(status["events"].items()))
+                         or "none"))
+    print("writes:  " + (", ".join(f"{k} {v}" for k, v in status["writes"].items()) or "none"))
+    for c in status["cursors"]:
+        print(f"cursor:  {c['portal']}/{c['stream']}/{c['lane']} {c['position']}")
+    for prob in status["problems"]:
+        print(f"problem: {prob['portal']} {prob['what']} {prob['id']} {prob['status']}: "
+              f"{prob['reason'][:200]}")
+    return EXIT_OK
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from hubsync.clock import SystemClock
+    from hubsync.ledger.store import Ledger
+
+    cfg = _load(args.config)
+    ledger = Ledger.open(cfg.ledger.url, SystemClock())
+    try:
+        events, writes = ledger.requeue(args.portal)
+    finally:
+        ledger.close()
+    print(f"requeued {events} event(s) and {writes} write(s); the next cycle retries them")
+    return EXIT_OK
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -171,7 +227,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "check-config": cmd_check_config,
-            "setup": cmd_setup, "kb": cmd_kb, "emulate": cmd_emulate, "demo": cmd_demo}
+            "status": cmd_status, "requeue": cmd_requeue, "setup": cmd_setup, "kb": cmd_kb,
+            "emulate": cmd_emulate, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -233,28 +233,35 @@ def main(*, tickets: int, as_json: bool, ledger_url: str | None) -> int:
     return 0 if ok else 1
 
 
+# Offsets from --simpli-port, matching the default base URLs in config.yaml (8001…8006).
+SERVE_LAYOUT = (("triage", 0), ("reply", 1), ("qa", 2), ("sentiment", 3), ("kb", 5))
+
+
 def serve(host: str, port: int, simpli_port: int, token: str, n_seed: int) -> int:
-    """Serve the emulators until interrupted (for trying the daemon by hand)."""
+    """Serve the emulators until interrupted (for trying the daemon by hand).
+
+    The token is the emulator's own, not a HubSpot secret, so it is printed.
+    """
     logs.configure("info", "auto")
-    emu = HubSpotEmulator(token=token, host=host, port=port).start()
-    names = ("triage", "reply", "sentiment", "qa", "kb")
     from hubsync.emulators import simpli as simpli_mod
-    classes = (simpli_mod.TriageStandIn, simpli_mod.ReplyStandIn, simpli_mod.SentimentStandIn,
-               simpli_mod.QAStandIn, simpli_mod.KBStandIn)
-    services = [cls(host=host, port=simpli_port + i).start() for i, cls in enumerate(classes)]
+    classes = {"triage": simpli_mod.TriageStandIn, "reply": simpli_mod.ReplyStandIn,
+               "qa": simpli_mod.QAStandIn, "sentiment": simpli_mod.SentimentStandIn,
+               "kb": simpli_mod.KBStandIn}
+    emu = HubSpotEmulator(token=token, host=host, port=port).start()
+    services = {name: classes[name](host=host, port=simpli_port + offset).start()
+                for name, offset in SERVE_LAYOUT}
     if n_seed:
         seed(emu, n_seed)
-    print(f"HubSpot emulator: {emu.base_url}  (token: set HUBSYNC_EMULATOR_TOKEN; "
-          f"{len(token)} chars)")
-    for name, svc in zip(names, services, strict=True):
-        print(f"Simpli {name:<9} {svc.base_url}")
-    print("Ctrl-C to stop.")
+    print(f"HubSpot emulator  {emu.base_url}   token: {token}")
+    for name, svc in services.items():
+        print(f"Simpli {name:<10} {svc.base_url}")
+    print(f"In config.yaml: base_url: {emu.base_url} and token: {token}. Ctrl-C to stop.")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for svc in services:
+        for svc in services.values():
             svc.stop()
         emu.stop()
     return 0

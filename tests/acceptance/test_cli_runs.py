@@ -139,3 +139,92 @@ def test_wrong_token_fails_without_leaking_it(tmp_path: Path, hubspot: HubSpotEm
     assert count_writes(hubspot) == 0
     ledger_file = Path(sqlite_url.removeprefix("sqlite:///"))
     assert canary.encode() not in ledger_file.read_bytes()
+
+
+def test_setup_twice_second_run_creates_nothing(tmp_path: Path, simpli: SimpliStandIns,
+                                                sqlite_url: str) -> None:
+    with HubSpotEmulator(token=TOKEN, custom_properties=False) as bare:
+        path = write_config(tmp_path, bare, simpli, sqlite_url)
+        check = hubsync("setup", "--check", "--config", str(path))
+        assert check.returncode == 1                       # something to do: not ok
+        assert "would create tickets.ai_category" in check.stdout
+        assert bare.count("POST") + bare.count("PATCH") == 0
+        first = hubsync("setup", "--config", str(path))
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.count("created") >= 6
+        writes = bare.count("POST") + bare.count("PATCH")
+        second = hubsync("setup", "--config", str(path))
+        assert second.returncode == 0, second.stderr
+        assert "created" not in second.stdout
+        assert bare.count("POST") + bare.count("PATCH") == writes
+        assert hubsync("setup", "--check", "--config", str(path)).returncode == 0
+
+
+def test_kb_sync_and_gaps_commands(hubspot: HubSpotEmulator, simpli: SimpliStandIns,
+                                   cfg_path: Path) -> None:
+    assert "no gap report yet" in hubsync("kb", "gaps", "--config", str(cfg_path)).stdout
+    hubspot.seed_kb_article("How to reset your password", "<p>Settings, Security.</p>")
+    hubspot.seed_kb_article("Draft", "<p>not yet</p>", state="DRAFT")
+    first = hubsync("kb", "sync", "--config", str(cfg_path))
+    assert first.returncode == 0, first.stderr
+    assert "1 sent" in first.stdout
+    assert simpli.kb.count("/articles") == 1
+    second = hubsync("kb", "sync", "--config", str(cfg_path))
+    assert "0 sent, 1 unchanged" in second.stdout
+    assert simpli.kb.count("/articles") == 1
+    gaps = hubsync("kb", "gaps", "--config", str(cfg_path))
+    assert gaps.returncode == 0 and "[main]" in gaps.stdout
+    assert "billing" in gaps.stdout.lower()               # a topic no article covers
+
+
+def test_status_and_requeue_after_a_bad_ai_answer(hubspot: HubSpotEmulator,
+                                                  simpli: SimpliStandIns,
+                                                  cfg_path: Path) -> None:
+    import json
+    [tid] = seed(hubspot, 1)
+    simpli.triage.override("/classify", {"category": "billing", "urgency": "extreme",
+                                         "confidence": 0.5})
+    assert hubsync("run", "--once", "--config", str(cfg_path)).returncode == 0
+    status = json.loads(hubsync("status", "--json", "--config", str(cfg_path)).stdout)
+    assert status["events"] == {"failed": 1}
+    [problem] = status["problems"]
+    assert problem["id"] == tid and "urgency" in problem["reason"]
+    assert not hubspot.ticket(tid)["ai_category"]
+    requeued = hubsync("requeue", "--config", str(cfg_path))
+    assert "requeued 1 event(s)" in requeued.stdout
+    assert hubsync("run", "--once", "--config", str(cfg_path)).returncode == 0
+    assert hubspot.ticket(tid)["ai_category"]            # the override was used up: fixed
+    status = json.loads(hubsync("status", "--json", "--config", str(cfg_path)).stdout)
+    assert status["events"] == {"done": 1} and status["problems"] == []
+
+
+def test_emulate_serves_what_the_shipped_config_expects(tmp_path: Path) -> None:
+    """`hubsync emulate` + config.yaml's defaults: the daemon runs a cycle against them."""
+    import socket
+
+    import requests
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "hubsync", "emulate", "--port", str(port),
+                             "--simpli-port", str(port + 1), "--seed", "3",
+                             "--token", TOKEN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        banner = "".join(proc.stdout.readline() for _ in range(7))
+        assert f"http://127.0.0.1:{port}" in banner and TOKEN in banner
+        for name, offset in (("triage", 0), ("reply", 1), ("qa", 2), ("sentiment", 3),
+                             ("kb", 5)):
+            assert requests.get(f"http://127.0.0.1:{port + 1 + offset}/health",
+                                timeout=5).json() == {"status": "ok"}, name
+        answer = requests.post(f"http://127.0.0.1:{port}/crm/v3/objects/tickets/search",
+                               json={"limit": 10}, timeout=5,
+                               headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        assert answer["total"] == 3
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -225,6 +225,48 @@ class Ledger:
         with self.engine.begin() as conn:
             return [Event.from_row(r) for r in conn.execute(query).all()]
 
+    def requeue(self, portal: str | None = None) -> tuple[int, int]:
+        """Give failed and dead events, and dead writes, a fresh start (after a fix).
+
+        Returns (events, writes) requeued. Memoized AI answers are kept, so a requeued event
+        whose Simpli answer was fine is not paid for again; delete the memo to re-ask.
+        """
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            ev = sa.update(t.events).where(t.events.c.status.in_(
+                [EventStatus.FAILED, EventStatus.DEAD])).values(
+                status=EventStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
+            op = sa.update(t.outbox).where(t.outbox.c.state == OpState.DEAD).values(
+                state=OpState.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
+            if portal is not None:
+                ev = ev.where(t.events.c.portal == portal)
+                op = op.where(t.outbox.c.portal == portal)
+            return conn.execute(ev).rowcount or 0, conn.execute(op).rowcount or 0
+
+    def problems(self, limit: int = 20) -> list[tuple[str, str, str, str, str]]:
+        """Newest failed/dead events and dead writes: (portal, what, id, status, reason)."""
+        with self.engine.begin() as conn:
+            events = conn.execute(sa.select(
+                t.events.c.portal, t.events.c.kind, t.events.c.object_id, t.events.c.status,
+                t.events.c.last_error, t.events.c.updated_at).where(
+                t.events.c.status.in_([EventStatus.FAILED, EventStatus.DEAD])).order_by(
+                t.events.c.updated_at.desc()).limit(limit)).all()
+            ops = conn.execute(sa.select(
+                t.outbox.c.portal, t.outbox.c.kind, t.outbox.c.target_id, t.outbox.c.state,
+                t.outbox.c.last_error, t.outbox.c.updated_at).where(
+                t.outbox.c.state == OpState.DEAD).order_by(
+                t.outbox.c.updated_at.desc()).limit(limit)).all()
+        rows = sorted([*events, *ops], key=lambda r: r[5], reverse=True)[:limit]
+        return [(r[0], r[1], r[2], r[3], r[4] or "") for r in rows]
+
+    def all_cursors(self) -> list[tuple[str, str, str, str]]:
+        """Stream cursors (per-thread lanes left out): (portal, stream, lane, position)."""
+        with self.engine.begin() as conn:
+            return [tuple(r) for r in conn.execute(sa.select(
+                t.cursors.c.portal, t.cursors.c.stream, t.cursors.c.lane,
+                t.cursors.c.position).where(t.cursors.c.stream != "thread").order_by(
+                t.cursors.c.portal, t.cursors.c.stream)).all()]
+
     # --- AI memo ---------------------------------------------------------------------------
 
     def memo(self, portal: str, event_key: str, kind: str) -> dict[str, Any] | None:
