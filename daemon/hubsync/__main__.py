@@ -1,3 +1,5 @@
-from hubsync.cli import main
 import sys
+
+from hubsync.cli import main
+
 sys.exit(main())

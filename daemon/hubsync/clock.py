@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.utils
+import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -86,3 +88,20 @@ def iso_ms(moment: datetime) -> str:
     """Format as HubSpot does: UTC, millisecond precision, ``Z`` suffix."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_retry_after(value: str | None, clock: Clock) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if unusable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - clock.now()).total_seconds()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None

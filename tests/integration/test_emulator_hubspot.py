@@ -49,11 +49,6 @@ class Api:
 
 
 @pytest.fixture
-def clock() -> clocks.FakeClock:
-    return clocks.FakeClock()
-
-
-@pytest.fixture
 def emu(clock: clocks.FakeClock) -> Iterator[HubSpotEmulator]:
     with HubSpotEmulator(clock=clock, search_rate_per_s=None) as emulator:
         yield emulator

@@ -8,9 +8,8 @@ HIGH (never down: an URGENT ticket stays URGENT).
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 import structlog
+from pydantic import BaseModel
 
 from hubsync import errors, mapping
 from hubsync.handlers.context import HandlerContext

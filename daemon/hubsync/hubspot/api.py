@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hubsync.hubspot.http import HubSpotHTTP
 from hubsync import errors
+from hubsync.hubspot.http import HubSpotHTTP
 from hubsync.hubspot.records import (
     TICKET_PROPERTIES,
     Note,

@@ -14,8 +14,6 @@ from elsewhere is scrubbed of ``Bearer …`` and ``pat-…`` first.
 
 from __future__ import annotations
 
-import email.utils
-import math
 import random
 import re
 import threading
@@ -29,7 +27,7 @@ import structlog
 import urllib3.exceptions
 
 from hubsync import errors
-from hubsync.clock import Clock
+from hubsync.clock import Clock, parse_retry_after
 from hubsync.hubspot.budget import Lane, RateBudget
 
 log = structlog.get_logger(__name__)
@@ -81,23 +79,6 @@ def _scrub_json(value: Any, secret: str) -> Any:
     if isinstance(value, dict):
         return {key: _scrub_json(item, secret) for key, item in value.items()}
     return value
-
-
-def parse_retry_after(value: str | None, clock: Clock) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if unusable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = (when - clock.now()).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

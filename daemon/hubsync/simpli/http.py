@@ -11,8 +11,6 @@ or a log line.
 
 from __future__ import annotations
 
-import email.utils
-import math
 import random
 import uuid
 from collections.abc import Mapping
@@ -23,7 +21,7 @@ import requests
 import structlog
 
 from hubsync import errors
-from hubsync.clock import Clock
+from hubsync.clock import Clock, parse_retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -93,23 +91,6 @@ def _field_names(problems: Any) -> list[str]:
         if name:
             names.append(str(name))
     return names
-
-
-def parse_retry_after(value: str | None, clock: Clock) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if unusable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = (when - clock.now()).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 class SimpliHTTP:
