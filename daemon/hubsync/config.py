@@ -193,6 +193,9 @@ class PollingConfig(_Model):
 
     tickets_interval_s: PositiveSeconds = 30.0
     messages: bool = Field(True, description="poll conversation threads for customer messages")
+    settled_delay_s: float = Field(3600.0, ge=0, description="settled lane runs this far behind")
+    settled_window_s: PositiveSeconds = 3600.0
+    settled_interval_s: float = Field(300.0, ge=0)
     pipelines_ttl_s: PositiveSeconds = 600.0
     overlap_s: float = Field(300.0, ge=0, description="re-read window for search index lag")
     initial_lookback_s: float = Field(3600.0, ge=0,

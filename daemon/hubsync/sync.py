@@ -40,6 +40,11 @@ def _poll_tickets(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> N
     counts["events_recorded"] += polled.events
     counts["records_invalid"] += polled.bad
     counts["search_pages"] += polled.pages
+    settled = portal.tickets.poll_settled()
+    if settled is not None:
+        counts["settled_pages"] += settled.pages
+        counts["settled_events"] += settled.events
+        counts["events_recorded"] += settled.events
 
 
 def _poll_messages(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:

@@ -189,3 +189,31 @@ class TestBadInput:
                 assert bare.count("POST", "/crm/v3/objects/tickets/search") == 0
             finally:
                 rt.close()
+
+
+class TestSettledLane:
+    def test_a_row_the_index_returned_too_late_is_caught_by_the_settled_lane(
+            self, hubspot: HubSpotEmulator, make_runtime: Make, sqlite_url: str) -> None:
+        """Search shows a row whose hs_lastmodifieddate is older than the fast lane's window.
+
+        That is what out-of-order indexing looks like from the client (estuary/connectors
+        #1861): the fast lane's cursor is already past it, and only a re-read of the older,
+        settled window finds it.
+        """
+        from datetime import UTC, datetime, timedelta
+        rt = make_runtime(sqlite_url, polling={
+            "overlap_s": 1, "initial_lookback_s": 40, "settled_delay_s": 5,
+            "settled_window_s": 10, "settled_interval_s": 0})
+        [first] = seed(hubspot, 1)
+        sync.run_once(rt)                                   # settled lane: [origin, +10 s)
+        assert hubspot.ticket(first)["ai_category"]
+        late = hubspot.seed_ticket(
+            {"subject": "Charged twice", "content": "refund please", "hs_pipeline_stage": "1"},
+            created_at=datetime.now(UTC) - timedelta(seconds=29))   # in [origin+10, +20)
+        report = sync.run_once(rt)
+        assert report.counts["settled_pages"] == 1
+        assert report.counts["settled_events"] == 1         # found by the settled lane
+        assert hubspot.ticket(late)["ai_category"]
+        assert len(hubspot.notes_for_ticket(late)) == 1
+        assert len(hubspot.notes_for_ticket(first)) == 1
+        assert sync.run_once(rt).counts["settled_events"] == 0

@@ -34,10 +34,14 @@ class HubSpotAPI:
     # --- tickets ---------------------------------------------------------------------------
 
     def search_tickets(self, *, since_ms: int, limit: int, after: str | None,
-                       pipelines: Sequence[str] = ()) -> SearchPage:
-        """Tickets modified at or after ``since_ms``, oldest modification first."""
+                       until_ms: int | None = None, pipelines: Sequence[str] = ()
+                       ) -> SearchPage:
+        """Tickets modified in ``[since_ms, until_ms)``, oldest modification first."""
         filters: list[dict[str, Any]] = [
             {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since_ms)}]
+        if until_ms is not None:
+            filters.append({"propertyName": "hs_lastmodifieddate", "operator": "LT",
+                            "value": str(until_ms)})
         if pipelines:
             filters.append({"propertyName": "hs_pipeline", "operator": "IN",
                             "values": list(pipelines)})
