@@ -68,7 +68,7 @@ def run_until_settled(rt: wiring.Runtime, portal: str, max_cycles: int = 30) -> 
         sync.run_once(rt)
         pending = rt.ledger.event_counts(portal).get(EventStatus.PENDING, 0)
         open_ops = sum(v for (_, state), v in rt.ledger.op_counts(portal).items()
-                       if state not in (OpState.DONE, OpState.DEAD))
+                       if state not in OpState.SETTLED)
         if pending == 0 and open_ops == 0:
             return cycle
         time.sleep(0.2)
@@ -85,11 +85,10 @@ def _expected_owners(ledger: Ledger) -> int:
     return total
 
 
-def _done_ops(ledger: Ledger, kind: str, marker: str, *, written_only: bool = False) -> int:
-    """Done intents of a kind; ``written_only`` leaves out those found unneeded at write time."""
+def _done_ops(ledger: Ledger, kind: str, marker: str) -> int:
+    """Intents of a kind, with this payload ``reason``, that were written to HubSpot."""
     return sum(1 for op in ledger.ops("demo", kind, (OpState.DONE,), limit=100_000,
-                                      due_only=False)
-               if op.payload.get("reason") == marker and not (written_only and op.last_error))
+                                      due_only=False) if op.payload.get("reason") == marker)
 
 
 def summarize(emu: HubSpotEmulator, day: demo_day.Seeded, ledger: Ledger, cycles: int,
@@ -121,8 +120,7 @@ def summarize(emu: HubSpotEmulator, day: demo_day.Seeded, ledger: Ledger, cycles
             1 for t in day.escalating_tickets
             if mapping.priority_rank(props[t].get("hs_ticket_priority"))
             >= mapping.priority_rank("HIGH")),
-        "priority_raises_written": _done_ops(ledger, "ticket_update", "escalation",
-                                             written_only=True),
+        "priority_raises_written": _done_ops(ledger, "ticket_update", "escalation"),
         "stage_moves_seeded": len(day.waiting_on_us) + len(day.reopened),
         "drafts_on_stage": sum(1 for b in bodies if "Stage: Waiting on us" in b),
         "tickets_closed": len(day.closed),

@@ -22,7 +22,7 @@ def run_until_settled(rt: wiring.Runtime, cycles: int = 10) -> sync.CycleReport:
         events = rt.ledger.event_counts()
         ops = rt.ledger.op_counts()
         if events.get(EventStatus.PENDING, 0) == 0 and all(
-                state in (OpState.DONE, OpState.DEAD) for _, state in ops):
+                state in OpState.SETTLED for _, state in ops):
             break
         report = sync.run_once(rt)
     return report

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import structlog
@@ -85,9 +85,9 @@ class Dispatcher:
                     counts[self._settle(ctx, event, future)] += 1
         return counts
 
-    def _settle(self, ctx: HandlerContext, event: Event, future: object) -> str:
+    def _settle(self, ctx: HandlerContext, event: Event, future: Future[list[NewOp]]) -> str:
         try:
-            ops = future.result()  # type: ignore[attr-defined]
+            ops = future.result()
         except errors.Permanent as exc:
             ctx.ledger.fail_event(event, str(exc), retry_in=None)
             log.warning("event_failed", event_id=event.id, kind=event.kind,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hubsync import mapping
 from hubsync.handlers import conversation
 from hubsync.handlers.context import HandlerContext
@@ -11,10 +13,11 @@ from hubsync.simpli.records import Classification, Draft
 from hubsync.writeback import notes
 
 
-def note_op(event: Event, ticket_id: str, kind: str, body_for_key: object) -> NewOp:
+def note_op(event: Event, ticket_id: str, kind: str,
+            body_for_key: Callable[[str], str]) -> NewOp:
     """A note intent on the ticket; ``body_for_key(op_key)`` renders the marked body."""
     key = mapping.op_key(event.portal, ticket_id, event.dedupe_key, kind)
-    body = body_for_key(key)  # type: ignore[operator]
+    body = body_for_key(key)
     return NewOp(op_key=key, kind="note_create", target_id=ticket_id, payload={
         "properties": {"hs_timestamp": event.payload["event_time"], "hs_note_body": body},
         "associations": [{"to": {"id": ticket_id}, "types": [

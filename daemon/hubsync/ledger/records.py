@@ -26,7 +26,9 @@ class OpState:
     IN_FLIGHT = "in_flight"
     UNKNOWN = "unknown"    # sent, outcome not known: reconcile before any retry
     DONE = "done"
+    SKIPPED = "skipped"    # found unneeded at write time (a priority raise already met)
     DEAD = "dead"
+    SETTLED = (DONE, SKIPPED, DEAD)
 
 
 @dataclass(frozen=True)

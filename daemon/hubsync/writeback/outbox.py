@@ -118,7 +118,7 @@ class Writeback:
             wanted = op.payload.get("raise_priority")
             if wanted and mapping.priority_rank(current.get(op.target_id)) >= \
                     mapping.priority_rank(wanted):
-                self.ledger.settle_ops([op.op_key], OpState.DONE,
+                self.ledger.settle_ops([op.op_key], OpState.SKIPPED,
                                        error="priority already at or above the raise")
                 counts["raises_unneeded"] += 1
                 continue
@@ -150,8 +150,9 @@ class Writeback:
 
     def create_notes(self, counts: Counter[str]) -> None:
         ops = self.ledger.ops(self.portal, "note_create", (OpState.PENDING,))
-        for start in range(0, len(ops), min(self.cfg.batch_size, BATCH_MAX)):
-            self._post_notes(ops[start:start + self.cfg.batch_size], counts)
+        size = min(self.cfg.batch_size, BATCH_MAX)
+        for start in range(0, len(ops), size):
+            self._post_notes(ops[start:start + size], counts)
 
     def _post_notes(self, batch: Sequence[Op], counts: Counter[str]) -> None:
         keys = [op.op_key for op in batch]
