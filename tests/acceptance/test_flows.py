@@ -31,8 +31,9 @@ def note_bodies(hubspot: HubSpotEmulator, ticket_id: str) -> list[str]:
 
 
 @pytest.fixture
-def rt(make_runtime: Make, sqlite_url: str) -> wiring.Runtime:
-    return make_runtime(sqlite_url)
+def rt(make_runtime: Make, ledger_url: str) -> wiring.Runtime:
+    """Every flow runs on a SQLite ledger and on a PostgreSQL one."""
+    return make_runtime(ledger_url)
 
 
 class TestTicketChanges:
