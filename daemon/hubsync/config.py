@@ -235,6 +235,21 @@ class LedgerConfig(_Model):
         return value
 
 
+class MetricsConfig(_Model):
+    """The HTTP endpoint for /metrics, /livez, /readyz and /healthz (no authentication)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535, description="0 picks a free port")
+    allow_remote: bool = Field(False, description="allow a non-loopback host")
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> MetricsConfig:
+        if not self.allow_remote and not _is_loopback(self.host):
+            raise ValueError("host must be a loopback address unless allow_remote is true")
+        return self
+
+
 class LoggingConfig(_Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["auto", "json", "console"] = "auto"
@@ -251,6 +266,7 @@ class Config(_Model):
     writeback: WritebackConfig = WritebackConfig()
     rules: RulesConfig = RulesConfig()
     kb: KBConfig = KBConfig()
+    metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @field_validator("portals")

@@ -18,7 +18,11 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+import sqlalchemy as sa
+
 from hubsync import sync
+from hubsync.ops import health as ops_health
+from hubsync.ops import notify
 from hubsync.wiring import Runtime
 
 log = structlog.get_logger(__name__)
@@ -27,16 +31,50 @@ KB_JOB_ID = "hubsync-kb"
 
 
 class Daemon:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, notifier: notify.Notifier | None = None) -> None:
         self.rt = rt
         self.scheduler = BlockingScheduler(timezone="UTC")
         self._failures = 0
+        self.notifier = notifier or notify.Notifier()
+        self.health: ops_health.Health | None = None
+        self._ready_sent = False
 
     def _cycle(self) -> None:
+        started = self.rt.clock.monotonic()
         report = sync.run_once(self.rt)
+        if self.health is not None:
+            self.health.record_cycle(report.counts, report.failures,
+                                     duration_s=self.rt.clock.monotonic() - started,
+                                     now=self.rt.clock.now().timestamp())
         if report.ok and self._failures:
             log.info("sync_recovered", previous_errors=self._failures)
         self._failures = 0 if report.ok else self._failures + 1
+        self.notifier.status(_status_line(report, self.rt.clock.now().strftime("%H:%M:%SZ")))
+        self.notifier.watchdog()  # one ping per finished cycle: the loop made progress
+        if not self._ready_sent:
+            # The first cycle verified the token and the properties (or found them bad,
+            # which /readyz reports): start-up is complete either way.
+            self._ready_sent = True
+            self.notifier.ready()
+
+    def _ledger_ok(self) -> bool:
+        with self.rt.ledger.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return True
+
+    def _serve_health(self, interval_s: float) -> None:
+        mc = self.rt.config.metrics
+        if not mc.enabled:
+            return
+        health = ops_health.Health(
+            interval_s, now=lambda: self.rt.clock.now().timestamp(), ledger_ok=self._ledger_ok,
+            outbox_items=self.rt.ledger.op_counts, ledger_events=self.rt.ledger.event_counts)
+        try:
+            health.serve(mc.host, mc.port, allow_remote=mc.allow_remote)
+        except OSError as exc:  # e.g. the port is in use: metrics must not stop the sync
+            log.error("health_serve_failed", host=mc.host, port=mc.port, error=str(exc))
+            return
+        self.health = health
 
     def _kb(self) -> None:
         from hubsync import kbjob
@@ -55,6 +93,8 @@ class Daemon:
             os._exit(1)
         log.info("shutdown_requested", signal=signum)
         self.rt.stop.set()
+        self.notifier.stopping()
+        self.notifier.status("stopping: finishing the current event")
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True},
                          daemon=True).start()
 
@@ -71,7 +111,26 @@ class Daemon:
                 id=KB_JOB_ID, max_instances=1, coalesce=True, misfire_grace_time=3600)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        ping_s = self.notifier.watchdog_interval_s()
+        if ping_s is not None and ping_s < interval:
+            log.warning("watchdog_too_short", watchdog_ping_s=ping_s, interval_s=interval)
+        self._serve_health(interval)
         log.info("daemon_started", interval_s=interval,
                  portals=[p.config.id for p in self.rt.portals])
-        self.scheduler.start()
+        self.notifier.status("starting: first cycle")
+        try:
+            self.scheduler.start()
+        finally:
+            if self.health is not None:
+                self.health.close()
         log.info("daemon_stopped")
+
+
+def _status_line(report: sync.CycleReport, at: str) -> str:
+    """One line for ``systemctl status``: counts and failing steps, never error text."""
+    writes = sum(report.counts[k] for k in ops_health.WRITE_KINDS)
+    line = (f"cycle {'ok' if report.ok else 'FAILED'} at {at}: "
+            f"{report.counts['events_recorded']} events recorded, {writes} writes")
+    if report.failures:
+        line += "; failing: " + ", ".join(sorted(report.failures))
+    return line

@@ -43,6 +43,7 @@ def config_dict(hubspot: HubSpotEmulator, simpli: SimpliStandIns, ledger_url: st
         "processing": {"retry_base_s": 1, "retry_cap_s": 2},
         "writeback": {"reconcile_after_s": 0},
         "logging": {"level": "warning"},
+        "metrics": {"port": 0},
     }
     for section, values in overrides.items():
         if isinstance(values, dict) and isinstance(raw.get(section), dict):

@@ -102,17 +102,24 @@ def test_lost_response_is_reconciled_not_reposted(hubspot: HubSpotEmulator,
     assert hubspot.count("POST", "/crm/v3/objects/notes/batch/create") == 1
 
 
-def test_second_instance_exits_75(hubspot: HubSpotEmulator, cfg_path: Path,
+def test_second_instance_exits_75(hubspot: HubSpotEmulator, cfg_path: Path, tmp_path: Path,
                                   ledger_url: str) -> None:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HUBSPOT_TOKEN": TOKEN}
+    """Also: the daemon speaks sd_notify — READY after its first cycle, STOPPING on SIGTERM."""
+    import socket
+    notify_path = str(tmp_path / "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(20)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HUBSPOT_TOKEN": TOKEN,
+           "NOTIFY_SOCKET": notify_path}
     daemon = subprocess.Popen([sys.executable, "-m", "hubsync", "run", "--config",
                                str(cfg_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=env)
+    received: list[str] = []
     try:
-        deadline = time.monotonic() + 20
-        while hubspot.count("POST", "/crm/v3/objects/tickets/search") == 0:
-            assert time.monotonic() < deadline, "daemon never polled"
-            time.sleep(0.1)
+        while "READY=1" not in received:
+            received.extend(notify.recv(4096).decode().split("\n"))
+        assert any(m.startswith("STATUS=cycle ok") for m in received)
         started = time.monotonic()
         second = hubsync("run", "--config", str(cfg_path), timeout=10)
         assert second.returncode == 75
@@ -122,6 +129,9 @@ def test_second_instance_exits_75(hubspot: HubSpotEmulator, cfg_path: Path,
     finally:
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=30)
+    while "STOPPING=1" not in received:
+        received.extend(notify.recv(4096).decode().split("\n"))
+    notify.close()
     assert daemon.returncode == 0, err
     assert '"event": "shutdown_requested"' in out
 
@@ -199,17 +209,29 @@ def test_status_and_requeue_after_a_bad_ai_answer(hubspot: HubSpotEmulator,
 
 
 def test_emulate_serves_what_the_shipped_config_expects(tmp_path: Path) -> None:
-    """`hubsync emulate` + config.yaml's defaults: the daemon runs a cycle against them."""
+    """`hubsync emulate` serves the Simpli stand-ins on the ports config.yaml expects."""
     import socket
 
     import requests
 
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+    def free_range(width: int) -> int:
+        """A port p with p … p+width-1 all free right now (ephemeral ports are shared)."""
+        for _ in range(50):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                base = int(s.getsockname()[1])
+            if base + width > 65535:
+                continue
+            try:
+                for port in range(base, base + width):
+                    with socket.socket() as probe:
+                        probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return base
+        raise AssertionError("no free port range")
 
-    port = free_port()
+    port = free_range(7)
     proc = subprocess.Popen([sys.executable, "-m", "hubsync", "emulate", "--port", str(port),
                              "--simpli-port", str(port + 1), "--seed", "3",
                              "--token", TOKEN], stdout=subprocess.PIPE, text=True)

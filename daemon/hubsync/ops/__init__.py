@@ -1,0 +1,1 @@
+"""Operations support: systemd notifications (``notify``) and health and metrics (``health``)."""
