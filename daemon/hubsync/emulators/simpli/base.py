@@ -35,371 +35,39 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
-
-ROLES = ("customer", "agent", "system")
-CHANNELS = ("email", "chat", "phone", "social", "web")
-
-_ERROR_CODES = {
-    400: "BAD_REQUEST",
-    401: "AUTHENTICATION_ERROR",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    408: "REQUEST_TIMEOUT",
-    409: "CONFLICT",
-    422: "VALIDATION_ERROR",
-    429: "RATE_LIMITED",
-    502: "EXTERNAL_SERVICE_ERROR",
-    503: "EXTERNAL_SERVICE_ERROR",
-    504: "EXTERNAL_SERVICE_ERROR",
-}
-
-
-def error_code_for(status: int) -> str:
-    """The Simpli ``error_code`` for an HTTP status (other 5xx → ``INTERNAL_ERROR``)."""
-    return _ERROR_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
-
-
-# --- Values --------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class RecordedCall:
-    """One request a stand-in received and the status it answered."""
-
-    method: str
-    path: str  # decoded, without the query string
-    body: Any  # the parsed JSON body, or None when absent or not JSON
-    status: int
-    request_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Request:
-    """A request that passed routing and authentication, as a handler sees it."""
-
-    method: str
-    path: str
-    path_params: Mapping[str, str]
-    query: Mapping[str, list[str]]
-    body: Any  # a dict for POST/PUT/PATCH routes, None for the others
-    request_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """A response: status, JSON body and extra headers."""
-
-    status: int
-    body: Any
-    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-
-Handler = Callable[[Request], Any]  # returns an Answer, or a bare JSON value meaning 200
-
-
-class ApiError(Exception):
-    """A request failed; rendered as the Simpli error envelope."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        errors: list[dict[str, str]] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.errors = errors
-        self.headers = dict(headers or {})
-
-    def answer(self, request_id: str) -> Answer:
-        body: dict[str, Any] = {
-            "error_code": error_code_for(self.status),
-            "detail": self.detail,
-            "request_id": request_id,
-        }
-        if self.errors is not None:
-            body["errors"] = self.errors
-        return Answer(self.status, body, self.headers)
-
-
-def validation_error(problems: list[dict[str, str]]) -> ApiError:
-    """The 422 ``VALIDATION_ERROR`` listing ``problems`` (``{"field", "message"}`` each)."""
-    return ApiError(422, "Request validation failed", errors=problems)
-
-
-# --- Validation ----------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Text:
-    """Rules for a string field. ``pattern`` must match the whole string."""
-
-    min_len: int = 0
-    max_len: int | None = None
-    pattern: str | None = None
-    choices: tuple[str, ...] | None = None
-
-
-_ABSENT: Any = object()
-
-
-class Fields:
-    """Typed, strict reads from one JSON object, collecting every problem before failing.
-
-    Types are checked exactly: a number is not a string, a bool is not a number, a float is not
-    an integer. A required field must be present and not null. An optional field may be omitted;
-    it may be null only when it has no default (like pydantic's ``X | None = None``). Unknown
-    fields are ignored. Readers return a placeholder when a value is bad; call ``check()`` before
-    using any of them.
-    """
-
-    def __init__(
-        self,
-        data: Any,
-        *,
-        path: tuple[str | int, ...] = ("body",),
-        problems: list[dict[str, str]] | None = None,
-    ) -> None:
-        self.problems = problems if problems is not None else []
-        self._path = path
-        if not isinstance(data, dict):
-            self._fail(path, "Input should be a valid dictionary")
-            data = {}
-        self._data: dict[str, Any] = data
-
-    def has(self, name: str) -> bool:
-        return name in self._data
-
-    def nested(self, *names: str | int, data: Any) -> Fields:
-        """A reader for an object inside this one, reporting into the same problem list."""
-        return Fields(data, path=(*self._path, *names), problems=self.problems)
-
-    def check(self) -> None:
-        """Raise the 422 listing every problem found so far, if any."""
-        if self.problems:
-            raise validation_error(self.problems)
-
-    def require_string(self, name: str, rules: Text = Text()) -> str:
-        value = self._lookup(name, required=True, nullable=False)
-        return self._string(name, value, rules) or ""
-
-    def optional_string(self, name: str, rules: Text = Text()) -> str | None:
-        """A string that may be omitted or null (→ None)."""
-        value = self._lookup(name, required=False, nullable=True)
-        return None if value is _ABSENT else self._string(name, value, rules)
-
-    def defaulted_string(self, name: str, rules: Text, *, default: str) -> str:
-        """A string that may be omitted (→ ``default``) but not null."""
-        value = self._lookup(name, required=False, nullable=False)
-        if value is _ABSENT:
-            return default
-        checked = self._string(name, value, rules)
-        return default if checked is None else checked
-
-    def require_boolean(self, name: str) -> bool:
-        value = self._lookup(name, required=True, nullable=False)
-        if not isinstance(value, bool):
-            self._fail_field(name, "Input should be a valid boolean")
-            return False
-        return value
-
-    def optional_number(
-        self, name: str, *, minimum: float | None = None, maximum: float | None = None
-    ) -> float | None:
-        value = self._lookup(name, required=False, nullable=True)
-        if value is _ABSENT:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self._fail_field(name, "Input should be a valid number")
-            return None
-        self._check_range(name, value, minimum, maximum)
-        return float(value)
-
-    def optional_integer(
-        self, name: str, *, default: int, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
-        value = self._lookup(name, required=False, nullable=False)
-        if value is _ABSENT:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._fail_field(name, "Input should be a valid integer")
-            return default
-        self._check_range(name, value, minimum, maximum)
-        return value
-
-    def optional_object(self, name: str) -> dict[str, Any] | None:
-        value = self._lookup(name, required=False, nullable=True)
-        if value is _ABSENT:
-            return None
-        if not isinstance(value, dict):
-            self._fail_field(name, "Input should be a valid dictionary")
-            return None
-        return value
-
-    def require_list(self, name: str, *, min_items: int = 0) -> list[Any]:
-        value = self._lookup(name, required=True, nullable=False)
-        return self._list(name, value, min_items) if value is not _ABSENT else []
-
-    def optional_string_list(self, name: str) -> list[str] | None:
-        value = self._lookup(name, required=False, nullable=True)
-        if value is _ABSENT:
-            return None
-        items = self._list(name, value, 0)
-        strings = [item for item in items if isinstance(item, str)]
-        for index, item in enumerate(items):
-            if not isinstance(item, str):
-                self._fail((*self._path, name, index), "Input should be a valid string")
-        return strings
-
-    def _lookup(self, name: str, *, required: bool, nullable: bool) -> Any:
-        if name not in self._data:
-            if required:
-                self._fail_field(name, "Field required")
-            return _ABSENT
-        value = self._data[name]
-        return _ABSENT if value is None and nullable else value
-
-    def _string(self, name: str, value: Any, rules: Text) -> str | None:
-        if value is _ABSENT:
-            return None
-        problem = string_problem(value, rules)
-        if problem:
-            self._fail_field(name, problem)
-            return None
-        return str(value)
-
-    def _list(self, name: str, value: Any, min_items: int) -> list[Any]:
-        if not isinstance(value, list):
-            self._fail_field(name, "Input should be a valid list")
-            return []
-        if len(value) < min_items:
-            plural = "" if min_items == 1 else "s"
-            self._fail_field(
-                name,
-                f"List should have at least {min_items} item{plural} "
-                f"after validation, not {len(value)}",
-            )
-        return value
-
-    def _check_range(
-        self, name: str, value: float, minimum: float | None, maximum: float | None
-    ) -> None:
-        problem = range_problem(value, minimum, maximum)
-        if problem:
-            self._fail_field(name, problem)
-
-    def _fail_field(self, name: str, message: str) -> None:
-        self._fail((*self._path, name), message)
-
-    def _fail(self, path: tuple[str | int, ...], message: str) -> None:
-        self.problems.append({"field": " -> ".join(str(part) for part in path), "message": message})
-
-
-def string_problem(value: Any, rules: Text) -> str | None:
-    """Why ``value`` breaks ``rules`` (pydantic's wording), or None when it is fine."""
-    if not isinstance(value, str):
-        return "Input should be a valid string"
-    if rules.choices is not None and value not in rules.choices:
-        quoted = [f"'{choice}'" for choice in rules.choices]
-        return f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}"
-    if len(value) < rules.min_len:
-        plural = "" if rules.min_len == 1 else "s"
-        return f"String should have at least {rules.min_len} character{plural}"
-    if rules.max_len is not None and len(value) > rules.max_len:
-        return f"String should have at most {rules.max_len} characters"
-    if rules.pattern is not None and not re.fullmatch(rules.pattern, value):
-        return f"String should match pattern '{rules.pattern}'"
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Message:
-    """One conversation message: ``role`` is customer, agent or system."""
-
-    role: str
-    content: str
-
-
-MESSAGE_CONTENT = Text(min_len=1, max_len=10_000)
-
-
-def read_messages(fields: Fields, name: str) -> list[Message]:
-    """Read ``name`` as a non-empty list of ``{role, content (1..10000 chars)}`` objects."""
-    messages = []
-    for index, item in enumerate(fields.require_list(name, min_items=1)):
-        message = fields.nested(name, index, data=item)
-        role = message.require_string("role", Text(choices=ROLES))
-        content = message.require_string("content", MESSAGE_CONTENT)
-        messages.append(Message(role, content))
-    return messages
-
-
-def query_integer(
-    request: Request, name: str, *, default: int, minimum: int, maximum: int | None = None
-) -> int:
-    """Read query parameter ``name`` as an integer in range, or raise the 422."""
-    values = request.query.get(name)
-    if not values:
-        return default
-    if re.fullmatch(r"-?[0-9]+", values[-1]):
-        value = int(values[-1])
-        problem = range_problem(value, minimum, maximum)
-    else:
-        value, problem = default, "Input should be a valid integer"
-    if problem:
-        raise validation_error([{"field": f"query -> {name}", "message": problem}])
-    return value
-
-
-def range_problem(value: float, minimum: float | None, maximum: float | None) -> str | None:
-    """Why ``value`` is out of ``[minimum, maximum]`` (pydantic's wording), or None."""
-    if minimum is not None and value < minimum:
-        return f"Input should be greater than or equal to {minimum}"
-    if maximum is not None and value > maximum:
-        return f"Input should be less than or equal to {maximum}"
-    return None
-
-
-# --- Keyword matching ----------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Lower-case ``text`` and turn typographic apostrophes into ``'``."""
-    return text.lower().replace("\u2019", "'")
-
-
-@functools.lru_cache(maxsize=512)
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(keyword)}(?!\w)")
-
-
-def count_keywords(text: str, keywords: Iterable[str]) -> int:
-    """How many times any of ``keywords`` occurs in ``text`` as whole words, case-insensitively."""
-    lowered = normalise(text)
-    return sum(len(_keyword_pattern(keyword).findall(lowered)) for keyword in keywords)
-
-
-def find_keywords(text: str, keywords: Iterable[str]) -> list[str]:
-    """The distinct ``keywords`` found in ``text`` as whole words, by first appearance."""
-    lowered = normalise(text)
-    found = []
-    for keyword in keywords:
-        match = _keyword_pattern(keyword).search(lowered)
-        if match:
-            found.append((match.start(), keyword))
-    return [keyword for _, keyword in sorted(found)]
-
+from hubsync.emulators.simpli.contract import (  # noqa: F401 (re-exported for the services)
+    CHANNELS,
+    ROLES,
+    Answer,
+    ApiError,
+    Handler,
+    RecordedCall,
+    Request,
+    error_code_for,
+    validation_error,
+)
+from hubsync.emulators.simpli.keywords import (  # noqa: F401
+    count_keywords,
+    find_keywords,
+    normalise,
+)
+from hubsync.emulators.simpli.validation import (  # noqa: F401
+    MESSAGE_CONTENT,
+    Fields,
+    Message,
+    Text,
+    query_integer,
+    range_problem,
+    read_messages,
+    string_problem,
+)
 
 # --- Routing -------------------------------------------------------------------------------
 
