@@ -13,12 +13,11 @@ import signal
 import threading
 from types import FrameType
 
+import sqlalchemy as sa
 import structlog
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-
-import sqlalchemy as sa
 
 from hubsync import sync
 from hubsync.ops import health as ops_health
