@@ -27,5 +27,10 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+## Measure catch-up cost and crash safety against the emulators (see bench/README.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench.catchup --tickets 2000
+	$(BIN)/python -m bench.crash --tickets 200 --kills 30 --drop-rate 0.3 --seed 7 --arrivals
+
 clean:
 	rm -rf $(VENV) build *.egg-info daemon/*.egg-info

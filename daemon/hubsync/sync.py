@@ -57,7 +57,10 @@ def _poll_messages(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> 
 
 
 def _handle(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:
-    counts.update({f"events_{k}": v for k, v in rt.dispatcher.run(portal.handlers).items()})
+    """Handle due events; each batch's intents are written back before the next batch."""
+    handled = rt.dispatcher.run(portal.handlers,
+                                after_batch=lambda: counts.update(portal.writeback.drain()))
+    counts.update({f"events_{k}": v for k, v in handled.items()})
 
 
 def _write_back(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
@@ -71,8 +71,13 @@ class Dispatcher:
         self.concurrency = concurrency
         self.stop = stop or threading.Event()
 
-    def run(self, ctx: HandlerContext) -> Counter[str]:
-        """Handle every due event of the portal, batch by batch. Returns counts by outcome."""
+    def run(self, ctx: HandlerContext,
+            after_batch: Callable[[], None] | None = None) -> Counter[str]:
+        """Handle every due event of the portal, batch by batch. Returns counts by outcome.
+
+        ``after_batch`` runs after each batch (the write-back), so a large backlog shows
+        its first results in HubSpot after one batch, not after the whole backlog.
+        """
         counts: Counter[str] = Counter()
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="handler") as pool:
@@ -83,6 +88,8 @@ class Dispatcher:
                 futures = [(e, pool.submit(run_handlers, ctx, e, self.rules)) for e in batch]
                 for event, future in futures:
                     counts[self._settle(ctx, event, future)] += 1
+                if after_batch is not None:
+                    after_batch()
         return counts
 
     def _settle(self, ctx: HandlerContext, event: Event, future: Future[list[NewOp]]) -> str:

@@ -10,7 +10,7 @@ found → done; absent → pending again, re-posted with the same op key.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,8 @@ from hubsync.writeback.notes import marker
 
 log = structlog.get_logger(__name__)
 RETRY_IN = timedelta(seconds=30)
+READ_LIMIT = 1000      # intents read from the ledger at a time
+MAX_PASSES = 10_000
 
 
 def _batches(ops: Sequence[Op], size: int) -> list[list[Op]]:
@@ -70,8 +72,23 @@ class Writeback:
 
     # --- property updates ------------------------------------------------------------------
 
+    def _due(self, kind: str, states: tuple[str, ...]) -> Iterator[list[Op]]:
+        """Due intents, a bounded read at a time, until none is left.
+
+        Each pass settles what it read (done, dead, or given back with a later retry time,
+        which makes it not due), so the loop ends; ``MAX_PASSES`` guards against a bug.
+        """
+        for _ in range(MAX_PASSES):
+            ops = self.ledger.ops(self.portal, kind, states, limit=READ_LIMIT)
+            if not ops:
+                return
+            yield ops
+
     def apply_updates(self, kind: str, counts: Counter[str]) -> None:
-        ops = self.ledger.ops(self.portal, kind, (OpState.PENDING, OpState.UNKNOWN))
+        for ops in self._due(kind, (OpState.PENDING, OpState.UNKNOWN)):
+            self._apply_update_batches(kind, ops, counts)
+
+    def _apply_update_batches(self, kind: str, ops: list[Op], counts: Counter[str]) -> None:
         for batch in _batches(ops, self.cfg.batch_size):
             object_type = batch[0].payload["object_type"]
             batch = self._drop_needless_raises(batch, counts)
@@ -149,10 +166,10 @@ class Writeback:
     # --- notes -----------------------------------------------------------------------------
 
     def create_notes(self, counts: Counter[str]) -> None:
-        ops = self.ledger.ops(self.portal, "note_create", (OpState.PENDING,))
         size = min(self.cfg.batch_size, BATCH_MAX)
-        for start in range(0, len(ops), size):
-            self._post_notes(ops[start:start + size], counts)
+        for ops in self._due("note_create", (OpState.PENDING,)):
+            for start in range(0, len(ops), size):
+                self._post_notes(ops[start:start + size], counts)
 
     def _post_notes(self, batch: Sequence[Op], counts: Counter[str]) -> None:
         keys = [op.op_key for op in batch]
