@@ -191,15 +191,9 @@ ROWS = [
 
 def _print_human(s: dict[str, Any]) -> None:
     print("hubsync demo: one support day against the HubSpot emulator and Simpli stand-ins\n")
-    width = max(len(label) for label, _, _ in ROWS) + 2
-    print(f"  {'flow':<{width}}{'seeded':>8}{'done':>8}")
-    for label, seeded, done in ROWS:
-        mark = "" if s[seeded] == s[done] else "   <-- mismatch"
-        print(f"  {label:<{width}}{s[seeded]:>8}{s[done]:>8}{mark}")
-    print()
     extras = [
         ("visitor threads (no contact to update)", s["visitor_threads"]),
-        ("priority raises written (others already high)", s["priority_raises_written"]),
+        ("priority raises written (rest already high)", s["priority_raises_written"]),
         ("tickets reopened", s["tickets_reopened"]),
         ("KB articles re-sent after one edit", s["kb_articles_resynced_after_edit"]),
         ("KB gaps reported", s["kb_gaps"]),
@@ -208,6 +202,12 @@ def _print_human(s: dict[str, Any]) -> None:
         ("writes on a second run", s["rerun_writes"]),
         ("cycles / elapsed", f"{s['cycles']} / {s['elapsed_s']} s"),
     ]
+    width = max(len(label) for label in [r[0] for r in ROWS] + [e[0] for e in extras]) + 2
+    print(f"  {'flow':<{width}}{'seeded':>8}{'done':>8}")
+    for label, seeded, done in ROWS:
+        mark = "" if s[seeded] == s[done] else "   <-- mismatch"
+        print(f"  {label:<{width}}{s[seeded]:>8}{s[done]:>8}{mark}")
+    print()
     for label, value in extras:
         print(f"  {label:<{width}}{value!s:>16}")
 
