@@ -27,6 +27,12 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+## Static checks: ruff (pyflakes, bugbear, imports) and mypy with the pydantic plugin.
+lint: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,lint]'
+	$(BIN)/ruff check daemon tests bench migrations
+	$(BIN)/mypy -p hubsync
+
 ## Measure catch-up cost and crash safety against the emulators (see bench/README.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.catchup --tickets 2000

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from hubsync import __version__, errors
 
@@ -129,7 +130,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     cfg = _load(args.config)
     ledger = Ledger.open(cfg.ledger.url, SystemClock())
     try:
-        status = {
+        status: dict[str, Any] = {
             "events": ledger.event_counts(),
             "writes": {f"{kind}:{state}": n for (kind, state), n in
                        sorted(ledger.op_counts().items())},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -36,6 +36,8 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 Urgency = Literal["low", "medium", "high", "critical"]
 Priority = Literal["LOW", "MEDIUM", "HIGH", "URGENT"]
+DEFAULT_PRIORITY: dict[Urgency, Priority] = {"low": "LOW", "medium": "MEDIUM", "high": "HIGH",
+                                             "critical": "URGENT"}
 
 
 def _is_loopback(host: str) -> bool:
@@ -89,9 +91,7 @@ class PortalConfig(_Model):
     owners: dict[str, str] = Field(default_factory=dict)
     # Simpli urgency -> hs_ticket_priority. "critical" falls back to HIGH when the portal's
     # priority property has no URGENT option.
-    priority_map: dict[Urgency, Priority] = Field(
-        default_factory=lambda: {"low": "LOW", "medium": "MEDIUM", "high": "HIGH",
-                                 "critical": "URGENT"})
+    priority_map: dict[Urgency, Priority] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY))
     pipelines: list[str] = Field(default_factory=list, description="empty = every pipeline")
 
     @field_validator("owners")
@@ -154,18 +154,22 @@ class SimpliConfig(_Model):
 Action = Literal["triage", "reply", "sentiment", "qa"]
 
 
+def _actions(*names: Action) -> Callable[[], list[Action]]:
+    return lambda: list(names)
+
+
 class RulesConfig(_Model):
     """Which actions run for which event. Defaults follow the guide's stage table."""
 
-    created: list[Action] = Field(default_factory=lambda: ["triage", "reply"])
+    created: list[Action] = Field(default_factory=_actions("triage", "reply"))
     stage_changed: list[Action] = Field(default_factory=list)
-    closed: list[Action] = Field(default_factory=lambda: ["qa"])
+    closed: list[Action] = Field(default_factory=_actions("qa"))
     reopened: list[Action] = Field(default_factory=list)
     content_edited: list[Action] = Field(default_factory=list)
-    message: list[Action] = Field(default_factory=lambda: ["sentiment"])
+    message: list[Action] = Field(default_factory=_actions("sentiment"))
     # Entering a stage (matched by stage id or, case-insensitively, by label) adds actions.
     stages: dict[str, list[Action]] = Field(
-        default_factory=lambda: {"Waiting on us": ["reply"]})
+        default_factory=lambda: {"Waiting on us": _actions("reply")()})
 
 
 class KBConfig(_Model):

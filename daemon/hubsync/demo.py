@@ -170,7 +170,7 @@ def run_demo(n: int, ledger_url: str) -> dict[str, Any]:
             sync.run_once(rt)
             rerun_writes = count_writes(emu) - before
             return summarize(emu, day, ledger, cycles, elapsed, rerun_writes,
-                             (first_kb.sent, second_kb.sent, second_kb.gaps))
+                             (first_kb.sent, second_kb.sent, second_kb.gaps or 0))
         finally:
             rt.close()
 

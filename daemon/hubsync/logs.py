@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -34,7 +35,8 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+           ) -> dict[str, Any]:
     """structlog processor: no secret leaves through a log line."""
     return {k: (REDACTED if _SECRET_KEYS.search(k) and k != "event" else _scrub(v))
             for k, v in event_dict.items()}

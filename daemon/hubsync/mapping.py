@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping
+from typing import Any
 
 CATEGORIES = ("billing", "technical", "account", "feature_request", "general")
 URGENCIES = ("low", "medium", "high", "critical")
@@ -22,7 +23,7 @@ def confidence_percent(confidence: float) -> str:
     return str(round(confidence * 100))
 
 
-def priority(urgency: str, priority_map: Mapping[str, str], options: Collection[str]) -> str:
+def priority(urgency: str, priority_map: Mapping[Any, str], options: Collection[str]) -> str:
     """The ``hs_ticket_priority`` value for an urgency, one the portal actually offers.
 
     A mapped value the portal lacks (URGENT on older portals) falls back to HIGH; when even
