@@ -268,9 +268,17 @@ class Writeback:
     # --- outcomes --------------------------------------------------------------------------
 
     def _give_back(self, batch: Sequence[Op], exc: Exception) -> None:
-        """Not executed (rate limited, unreachable, auth): pending again, later."""
+        """Not executed (rate limited, unreachable, auth): pending again, later.
+
+        A 429 says when: its Retry-After (the rate budget already waits that long before
+        the lane's next call); otherwise ``RETRY_IN``.
+        """
+        retry_in = RETRY_IN
+        wait = getattr(exc, "retry_after_s", None)
+        if isinstance(exc, errors.HubSpotRateLimited) and wait is not None:
+            retry_in = timedelta(seconds=min(RETRY_IN.total_seconds(), wait))
         self.ledger.settle_ops([op.op_key for op in batch], OpState.PENDING, error=str(exc),
-                               retry_in=RETRY_IN)
+                               retry_in=retry_in)
 
     def _dead(self, op: Op, reason: str) -> None:
         self.ledger.settle_ops([op.op_key], OpState.DEAD, error=reason)
