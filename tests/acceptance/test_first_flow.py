@@ -217,3 +217,30 @@ class TestSettledLane:
         assert len(hubspot.notes_for_ticket(late)) == 1
         assert len(hubspot.notes_for_ticket(first)) == 1
         assert sync.run_once(rt).counts["settled_events"] == 0
+
+
+class TestFailurePaths:
+    def test_an_unreadable_record_fails_as_one_event_with_its_reason(
+            self, make_runtime: Make, sqlite_url: str) -> None:
+        """What the tickets stream records for a row it cannot parse, handled end to end."""
+        from hubsync.ledger.records import NewEvent
+        rt = make_runtime(sqlite_url)
+        rt.ledger.record_page("main", [], [NewEvent(
+            "ticket:77:invalid:property hs_lastmodifieddate is missing", "ticket.invalid",
+            "77", {"reason": "property hs_lastmodifieddate is missing"})], None)
+        report = sync.run_once(rt)
+        assert report.ok
+        [failed] = rt.ledger.events("main", EventStatus.FAILED)
+        assert failed.last_error == "property hs_lastmodifieddate is missing"
+
+    def test_simpli_422_fails_the_event_without_retrying(
+            self, hubspot: HubSpotEmulator, simpli: SimpliStandIns, make_runtime: Make,
+            sqlite_url: str) -> None:
+        [tid] = seed(hubspot, 1)
+        simpli.triage.inject("/classify", 422)
+        rt = make_runtime(sqlite_url)
+        sync.run_once(rt)
+        [failed] = rt.ledger.events("main", EventStatus.FAILED)
+        assert "422" in (failed.last_error or "") and failed.attempts == 1
+        assert simpli.triage.count("/classify") == 1         # a 4xx is not retried
+        assert not hubspot.ticket(tid)["ai_category"]
