@@ -40,6 +40,8 @@ def _poll_tickets(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> N
     counts["events_recorded"] += polled.events
     counts["records_invalid"] += polled.bad
     counts["search_pages"] += polled.pages
+    counts["search_windows_restarted"] += polled.windows - 1
+    counts.update({f"recorded_{kind.replace('.', '_')}": n for kind, n in polled.kinds.items()})
     settled = portal.tickets.poll_settled()
     if settled is not None:
         counts["settled_pages"] += settled.pages
@@ -53,6 +55,8 @@ def _poll_messages(rt: Runtime, portal: PortalRuntime, counts: Counter[str]) -> 
     polled = portal.messages.poll()
     counts["threads_seen"] += polled.threads
     counts["messages_seen"] += polled.messages
+    counts["messages_not_from_customers"] += polled.skipped
+    counts["threads_unchanged"] += polled.unchanged
     counts["events_recorded"] += polled.events
 
 
